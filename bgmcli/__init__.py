@@ -1,0 +1,25 @@
+"""bgm: high-resolution background matting of video (BackgroundMattingV2) and its ablations."""
+
+__version__ = "0.1.0"
+__all__ = ["load_model", "build_model", "MattingOutput", "ModelConfig", "RefineConfig", "BgmError"]
+
+
+def __getattr__(name: str):
+    # Lazy: `bgm --version` and `bgm --help` should not pay for importing torch.
+    if name in ("load_model", "build_model"):
+        from bgmcli import api
+
+        return getattr(api, name)
+    if name == "MattingOutput":
+        from bgmcli.model.matting import MattingOutput
+
+        return MattingOutput
+    if name in ("ModelConfig", "RefineConfig"):
+        from bgmcli import config
+
+        return getattr(config, name)
+    if name == "BgmError":
+        from bgmcli.errors import BgmError
+
+        return BgmError
+    raise AttributeError(f"module 'bgmcli' has no attribute {name!r}")

@@ -1,0 +1,73 @@
+"""The stable Python API: `load_model` turns a checkpoint (or the bundled model) into a network
+ready for inference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.devices import resolve_device
+from bgmcli.errors import BgmError
+from bgmcli.model.checkpoint import (
+    load_weights,
+    model_config_from,
+    read_checkpoint,
+    split_checkpoint,
+)
+from bgmcli.model.matting import MattingModel
+
+BUNDLED_MODEL = Path(__file__).parent / "models" / "default.pt"
+
+
+def load_model(
+    checkpoint: str | Path | None = None,
+    *,
+    backbone: str | None = None,
+    backbone_scale: float = 0.25,
+    refine: str = "error",
+    k: int = 5_000,
+    threshold: float = 0.1,
+    kernel_size: int = 3,
+    device: str | torch.device = "cpu",
+) -> MattingModel:
+    """A MattingModel in eval mode on `device`, built from `checkpoint`.
+
+    `checkpoint` is one of ours (it carries its config) or an official BackgroundMattingV2
+    `.pth` (backbone inferred from its keys when `backbone` is None); None means the bundled
+    default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
+    """
+    path = Path(checkpoint) if checkpoint is not None else _bundled_model()
+    state, config, meta = split_checkpoint(read_checkpoint(path), path)
+    refine_cfg = RefineConfig(mode=refine, k=k, threshold=threshold)
+    if config is None:  # official files: the caller's kernel size applies, as in the reference
+        overrides = {"backbone": backbone, "kernel_size": kernel_size}
+    else:
+        overrides = {"backbone": backbone}
+    model_cfg = model_config_from(
+        config, state, {**overrides, "backbone_scale": backbone_scale, "refine": refine_cfg}
+    )
+    model = MattingModel(model_cfg)
+    load_weights(model, state, path)
+    model.source = meta | {"path": str(path)}
+    return prepare_for_inference(model, resolve_device(device))
+
+
+def build_model(config: ModelConfig) -> MattingModel:
+    """The one place where a config becomes a (randomly initialised) network."""
+    return MattingModel(config)
+
+
+def prepare_for_inference(model: MattingModel, device: torch.device) -> MattingModel:
+    model.eval().requires_grad_(False)
+    return model.to(device)
+
+
+def _bundled_model() -> Path:
+    if not BUNDLED_MODEL.exists():
+        raise BgmError(
+            "no bundled model in this version yet: pass --checkpoint with an official "
+            "BackgroundMattingV2 file (e.g. pytorch_mobilenetv2.pth) or one from `bgm train`"
+        )
+    return BUNDLED_MODEL

@@ -1,0 +1,1 @@
+"""The BackgroundMattingV2 network: backbones, ASPP/decoder, selection strategies, refiner."""
