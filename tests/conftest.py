@@ -1,0 +1,35 @@
+"""Shared fixtures: realistic random inputs and BatchNorm-calibrated random models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+def calibrate_batchnorm(model: torch.nn.Module, src: torch.Tensor, bgr: torch.Tensor) -> None:
+    """Give BatchNorm layers the statistics of real activations (one train-mode pass), so random
+    weights behave like trained ones (no exploding or dead activations)."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average: one pass sets the statistics exactly
+    model.train()
+    with torch.no_grad():
+        model(src.repeat(2, 1, 1, 1), bgr.repeat(2, 1, 1, 1))  # batch 2: ASPP pooling needs >1
+    model.eval()
+
+
+def make_frame_pair(height: int, width: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A textured background plate and a source with a flat-coloured 'subject' on it."""
+    gen = torch.Generator().manual_seed(seed)
+    bgr = torch.rand(1, 3, height, width, generator=gen)
+    bgr = torch.nn.functional.avg_pool2d(bgr, 5, stride=1, padding=2)  # smoother, like a photo
+    src = (bgr + 0.02 * torch.randn(bgr.shape, generator=gen)).clamp(0, 1)
+    top, left = height // 4, width // 3
+    src[:, :, top : height - top, left : width - left] = torch.rand(1, 3, 1, 1, generator=gen)
+    return src, bgr
+
+
+@pytest.fixture
+def frame_pair():
+    return make_frame_pair(128, 160)
