@@ -92,10 +92,137 @@ def ablate() -> None:
     _not_yet("ablate", "the ablation runner")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench() -> None:
-    """Measure model throughput: FPS, latency, memory (not implemented yet)."""
-    _not_yet("bench", "the benchmark harness")
+@app.command()
+def bench(
+    resolution: Annotated[
+        list[str] | None,
+        typer.Option("--resolution", "-r", metavar="RES,...", help="hd, 4k or WxH. (default: hd)"),
+    ] = None,
+    backbone: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME,...",
+            help="resnet50, resnet101, mobilenetv2. (default: mobilenetv2, or the checkpoint's)",
+        ),
+    ] = None,
+    refine: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODE,...",
+            help="error, random, uniform, threshold, full, none. (default: error)",
+        ),
+    ] = None,
+    k: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--k",
+            metavar="N,...",
+            help="Refined 4x4 patches. (default: 5000 at HD, 20000 at 4K, "
+            "scaled with the area otherwise)",
+        ),
+    ] = None,
+    backbone_scale: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="S,...", help="e.g. 0.25 or 1/4. (default: 1/4 up to 2048 px, else 1/8)"
+        ),
+    ] = None,
+    precision: Annotated[
+        list[str] | None,
+        typer.Option(metavar="P,...", help="fp32, fp16 (CUDA only), bf16. (default: fp32)"),
+    ] = None,
+    device: Annotated[
+        list[str] | None, typer.Option(metavar="DEV,...", help="auto, cpu, cuda. (default: auto)")
+    ] = None,
+    batch: Annotated[
+        list[str] | None, typer.Option(metavar="N,...", help="Frames per call. (default: 1)")
+    ] = None,
+    threads: Annotated[
+        list[str] | None, typer.Option(metavar="N,...", help="CPU threads (torch.set_num_threads).")
+    ] = None,
+    iters: Annotated[int, typer.Option(help="Timed iterations per configuration.")] = 10,
+    warmup: Annotated[int, typer.Option(help="Untimed warm-up iterations.")] = 2,
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="PATH,...",
+            help="Checkpoint(s); without one, random weights with calibrated BatchNorm.",
+        ),
+    ] = None,
+    compile_model: Annotated[
+        bool, typer.Option("--compile", help="torch.compile the model (slow to compile on CPU).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+) -> None:
+    """Measure model throughput on synthetic frames: FPS, latency, peak memory, base/refiner
+    split. Several values per option (repeated or comma-separated) give a sweep."""
+    from bgmcli.bench import plan_sweep, run_sweep
+
+    configs = plan_sweep(
+        resolution=resolution or ["hd"], backbone=backbone or [], refine=refine or ["error"],
+        k=k or [], backbone_scale=backbone_scale or [], precision=precision or ["fp32"],
+        device=device or ["auto"], batch=batch or [1], threads=threads or [],
+        checkpoint=checkpoint or [], iters=iters, warmup=warmup, compile=compile_model,
+    )  # fmt: skip
+
+    def progress(index: int, total: int, cfg) -> None:
+        err_console.print(
+            f"bench {index + 1}/{total}: {cfg.resolution} {cfg.backbone or 'checkpoint'} "
+            f"{cfg.precision} batch {cfg.batch}",
+            style="dim",
+        )
+
+    rows = run_sweep(configs, progress)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        table = _bench_table(rows)
+        # Wider than the terminal: keep the table's shape (the terminal wraps) over squeezing it.
+        natural = console.measure(table, options=console.options.update_width(1000)).maximum
+        Console(highlight=False, width=max(console.width, natural)).print(table)
+
+
+BENCH_CONFIG_COLUMNS = {
+    "resolution": "resolution", "backbone": "backbone", "backbone_scale": "scale", "k": "k",
+    "refine": "refine", "precision": "precision", "device": "device", "batch": "batch",
+    "threads": "threads", "compile": "compile", "checkpoint": "checkpoint",
+}  # fmt: skip
+
+
+def _bench_table(rows: list[dict]):
+    """Configuration columns for what varies (the rest in the caption), then the measurements."""
+    from rich import box
+    from rich.table import Table
+
+    varying = [
+        key for key in BENCH_CONFIG_COLUMNS
+        if key in ("resolution", "backbone") or len({str(r[key]) for r in rows}) > 1
+    ]  # fmt: skip
+    constant = [f"{BENCH_CONFIG_COLUMNS[key]} {rows[0][key]}" for key in BENCH_CONFIG_COLUMNS
+                if key not in varying and rows[0][key] not in (None, False)]  # fmt: skip
+    caption = (
+        ", ".join([*constant, f"ms over {rows[0]['iters']} timed iterations"])
+        + "; peak MB: RSS increase on CPU, max allocated on CUDA"
+    )
+    table = Table(caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
+    for key in varying:
+        table.add_column(BENCH_CONFIG_COLUMNS[key], no_wrap=True)
+    for header in ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            *(str(row[key]) for key in varying),
+            f"{row['fps']:.2f}", f"{row['latency_p50_ms']:.1f}", f"{row['latency_p90_ms']:.1f}",
+            _maybe(row["peak_mem_mb"], "{:.0f}"), _maybe(row["base_ms"], "{:.1f}"),
+            _maybe(row["refine_ms"], "{:.1f}"), f"{100 * row['refined_fraction']:.2f}",
+        )  # fmt: skip
+    return table
+
+
+def _maybe(value: float | None, fmt: str) -> str:
+    return "—" if value is None else fmt.format(value)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -1,0 +1,332 @@
+"""Throughput benchmark: synthetic frames at a named resolution, warm-up, then timed iterations with
+device synchronisation -> one row per configuration (FPS, latency, peak memory, base/refiner split).
+Measures whatever `load_model` / `prepare_for_inference` return, so it follows the inference form.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+
+from bgmcli.api import build_model, load_model, prepare_for_inference
+from bgmcli.benchdata import calibrate_batchnorm, synthetic_pair
+from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.devices import resolve_device, resolve_dtype
+from bgmcli.errors import BgmError
+from bgmcli.measure import PeakMemory, measure, percentile, synchronize
+from bgmcli.model.matting import downsample, pad_to_multiple
+
+RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}
+HD_AREA = 1920 * 1080
+HD_K = 5_000  # the paper's k at HD; 4K's 20 000 is the same 3.9% of the frame
+MIN_SIDE = 32
+CALIBRATION_MAX = (960, 540)  # BN calibration frame: the bench frame shrunk to fit this
+DEFAULT_BACKBONE = "mobilenetv2"
+
+Progress = Callable[[int, int, "BenchConfig"], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchConfig:
+    """One point of a sweep. `backbone` None means the checkpoint's own."""
+
+    resolution: str  # the name as given: hd, 4k or WxH
+    width: int
+    height: int
+    backbone: str | None
+    backbone_scale: float
+    k: int
+    refine: str = "error"
+    precision: str = "fp32"
+    device: str = "auto"
+    batch: int = 1
+    threads: int | None = None
+    iters: int = 10
+    warmup: int = 2
+    checkpoint: str | None = None
+    compile: bool = False
+
+
+def parse_resolution(name: str) -> tuple[int, int]:
+    """(width, height) of `hd`, `4k` or `WxH`."""
+    key = name.strip().lower()
+    if key in RESOLUTIONS:
+        return RESOLUTIONS[key]
+    width, sep, height = key.partition("x")
+    if not (sep and width.isdigit() and height.isdigit()):
+        raise BgmError(f"unknown resolution {name!r}; use hd, 4k or WxH (e.g. 1280x720)")
+    if min(int(width), int(height)) < MIN_SIDE:
+        raise BgmError(f"resolution {name!r} is too small: each side must be >= {MIN_SIDE}")
+    return int(width), int(height)
+
+
+def paper_defaults(width: int, height: int) -> tuple[float, int]:
+    """(backbone_scale, k) as in the paper: 1/4 and k 5000 at HD, 1/8 and k 20 000 at 4K.
+
+    Other sizes: scale 1/4 while the longer side is <= 2048, else 1/8; k grows with the area,
+    round(5000 * area / HD area), at least 1, so every size refines the same 3.9% of its pixels
+    as the paper's HD and 4K settings (which are exactly that rule).
+    """
+    scale = 0.25 if max(width, height) <= 2048 else 0.125
+    return scale, max(1, round(HD_K * width * height / HD_AREA))
+
+
+def split_values(values: Iterable[object] | None) -> list[str]:
+    """Option values as given (repeated and/or comma-separated) -> a flat list of strings."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in str(value).split(",") if part.strip())
+    return out
+
+
+def plan_sweep(
+    *,
+    resolution: Sequence[object] = ("hd",),
+    backbone: Sequence[object] = (),
+    refine: Sequence[object] = ("error",),
+    k: Sequence[object] = (),
+    backbone_scale: Sequence[object] = (),
+    precision: Sequence[object] = ("fp32",),
+    device: Sequence[object] = ("auto",),
+    batch: Sequence[object] = (1,),
+    threads: Sequence[object] = (),
+    checkpoint: Sequence[object] = (),
+    iters: int = 10,
+    warmup: int = 2,
+    compile: bool = False,
+) -> list[BenchConfig]:
+    """The cartesian product of the option values, validated before anything runs.
+
+    Empty `k` / `backbone_scale` mean the paper's defaults for each resolution."""
+    if iters < 1:
+        raise BgmError(f"--iters must be at least 1, got {iters}")
+    if warmup < 0:
+        raise BgmError(f"--warmup must be at least 0, got {warmup}")
+    checkpoints = split_values(checkpoint) or [None]
+    axes = (
+        [(name, *parse_resolution(name)) for name in split_values(resolution) or ["hd"]],
+        split_values(backbone) or [None if checkpoints != [None] else DEFAULT_BACKBONE],
+        [_parse_scale(s) for s in split_values(backbone_scale)] or [None],
+        [_parse_int("--k", v) for v in split_values(k)] or [None],
+        split_values(refine) or ["error"],
+        split_values(precision) or ["fp32"],
+        split_values(device) or ["auto"],
+        [_parse_int("--batch", v) for v in split_values(batch)] or [1],
+        [_parse_int("--threads", v) for v in split_values(threads)] or [None],
+        checkpoints,
+    )
+    configs = []
+    for (res, w, h), bb, scale, kk, mode, prec, dev, bs, th, ckpt in itertools.product(*axes):
+        default_scale, default_k = paper_defaults(w, h)
+        cfg = BenchConfig(
+            resolution=res, width=w, height=h, backbone=bb,
+            backbone_scale=scale or default_scale, k=kk or default_k, refine=mode,
+            precision=prec, device=dev, batch=bs, threads=th, iters=iters, warmup=warmup,
+            checkpoint=ckpt, compile=compile,
+        )  # fmt: skip
+        validate(cfg)
+        configs.append(cfg)
+    return configs
+
+
+def validate(cfg: BenchConfig) -> None:
+    """Raise the BgmError a run would hit, before any run starts."""
+    RefineConfig(mode=cfg.refine, k=cfg.k)
+    ModelConfig(backbone=cfg.backbone or DEFAULT_BACKBONE, backbone_scale=cfg.backbone_scale)
+    resolve_dtype(cfg.precision, resolve_device(cfg.device))
+    if cfg.threads is not None and cfg.threads < 1:
+        raise BgmError(f"--threads must be at least 1, got {cfg.threads}")
+    if cfg.batch < 1:
+        raise BgmError(f"--batch must be at least 1, got {cfg.batch}")
+    if cfg.checkpoint is not None:
+        from pathlib import Path
+
+        if not Path(cfg.checkpoint).is_file():
+            raise BgmError(f"checkpoint not found: {cfg.checkpoint}")
+
+
+def _parse_int(option: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BgmError(f"{option} expects integers, got {value!r}") from None
+
+
+def _parse_scale(value: str) -> float:
+    """`0.25` or `1/4`."""
+    try:
+        num, _, den = value.partition("/")
+        return float(num) / float(den) if den else float(num)
+    except (ValueError, ZeroDivisionError):
+        raise BgmError(
+            f"--backbone-scale expects a number like 1/4 or 0.25, got {value!r}"
+        ) from None
+
+
+def run_sweep(configs: Sequence[BenchConfig], progress: Progress | None = None) -> list[dict]:
+    """One row per configuration, in order; `progress(i, n, cfg)` before each."""
+    rows = []
+    for index, cfg in enumerate(configs):
+        if progress is not None:
+            progress(index, len(configs), cfg)
+        rows.append(run_config(cfg))
+    return rows
+
+
+def run_config(cfg: BenchConfig) -> dict:
+    device = resolve_device(cfg.device)
+    dtype = resolve_dtype(cfg.precision, device)
+    with _num_threads(cfg.threads), _cudnn_benchmark(device):
+        try:
+            return _measure_config(cfg, device, dtype)
+        finally:
+            _release(device, cfg.compile)
+
+
+def _measure_config(cfg: BenchConfig, device: torch.device, dtype: torch.dtype) -> dict:
+    model = make_model(cfg, device).to(dtype)
+    src, bgr = synthetic_pair(cfg.width, cfg.height, cfg.batch, device, dtype)
+    # CUDA graphs (reduce-overhead) on GPU: the issue's compiled reference numbers use them.
+    mode = "reduce-overhead" if device.type == "cuda" else None
+    run = torch.compile(model, mode=mode) if cfg.compile else model
+    # compilation, CUDA-graph warm-up and recording take the first three calls
+    warmup = max(cfg.warmup, 3) if cfg.compile else cfg.warmup
+    with torch.inference_mode():
+        timing = measure(lambda: run(src, bgr), device, cfg.iters, warmup)
+        fraction = refined_fraction(timing.last[5], cfg.height, cfg.width)  # ref_sm
+        timing.last = None
+        # A compiled model has no separately timed pieces; eager ones would mislead.
+        split = (None, None) if cfg.compile else time_split(model, src, bgr, device, cfg.iters)
+    return _row(cfg, model, device, timing, split, fraction)
+
+
+def _row(cfg, model, device, timing, split, fraction) -> dict:
+    p50 = percentile(timing.latencies_ms, 50)
+    return {
+        "resolution": cfg.resolution,
+        "width": cfg.width,
+        "height": cfg.height,
+        "backbone": model.config.backbone,
+        "backbone_scale": cfg.backbone_scale,
+        "refine": cfg.refine,
+        "k": cfg.k,
+        "precision": cfg.precision,
+        "device": str(device),
+        "batch": cfg.batch,
+        "threads": torch.get_num_threads(),
+        "compile": cfg.compile,
+        "iters": cfg.iters,
+        "warmup": cfg.warmup,
+        "checkpoint": cfg.checkpoint,
+        "fps": cfg.batch * 1000.0 / p50,
+        "latency_p50_ms": p50,
+        "latency_p90_ms": percentile(timing.latencies_ms, 90),
+        "peak_mem_mb": timing.peak_mem_mb,
+        "base_ms": split[0],
+        "refine_ms": split[1],
+        "refined_fraction": fraction,
+    }
+
+
+def make_model(cfg: BenchConfig, device: torch.device) -> torch.nn.Module:
+    """The checkpoint via load_model, or random weights with calibrated BatchNorm statistics
+    (realistic activations and error maps), prepared exactly as load_model prepares."""
+    if cfg.checkpoint is not None:
+        return load_model(
+            cfg.checkpoint, backbone=cfg.backbone, backbone_scale=cfg.backbone_scale,
+            refine=cfg.refine, k=cfg.k, device=device,
+        )  # fmt: skip
+    config = ModelConfig(
+        backbone=cfg.backbone or DEFAULT_BACKBONE,
+        backbone_scale=cfg.backbone_scale,
+        refine=RefineConfig(mode=cfg.refine, k=cfg.k),
+    )
+    torch.manual_seed(0)  # the same weights for every run of a configuration
+    model = build_model(config)
+    scale = min(1.0, CALIBRATION_MAX[0] / cfg.width, CALIBRATION_MAX[1] / cfg.height)
+    size = (max(MIN_SIDE, round(cfg.width * scale)), max(MIN_SIDE, round(cfg.height * scale)))
+    calibrate_batchnorm(model, *synthetic_pair(*size, 2, torch.device("cpu"), torch.float32))
+    return prepare_for_inference(model, device)
+
+
+def time_split(model, src, bgr, device, iters: int) -> tuple[float | None, float | None]:
+    """Median ms of the base network (downsampling included) and of upsampling + refinement,
+    timed in extra iterations; (None, None) for a model without these two pieces."""
+    if not (hasattr(model, "base") and hasattr(model, "upsample_and_refine")):
+        return None, None
+    scale = model.config.backbone_scale
+    src, bgr = pad_to_multiple(src, 4), pad_to_multiple(bgr, 4)
+    base_ms, refine_ms = [], []
+    for _ in range(min(iters, 5)):
+        start = _clock(device)
+        base = model.base(downsample(src, scale), downsample(bgr, scale))
+        middle = _clock(device)
+        model.upsample_and_refine(src, bgr, base)
+        base_ms.append((middle - start) * 1e3)
+        refine_ms.append((_clock(device) - middle) * 1e3)
+        del base
+    return percentile(base_ms, 50), percentile(refine_ms, 50)
+
+
+def refined_fraction(ref_sm: torch.Tensor, height: int, width: int) -> float:
+    """Fraction of the frame's pixels inside refined 4x4 patches. A quarter-resolution location
+    covers a 4x4 patch; patches of the padded border count only their in-frame pixels."""
+    ref = ref_sm.float().flatten(0, 1)  # (B, Hq, Wq)
+    rows = (height - 4 * torch.arange(ref.shape[1], device=ref.device)).clamp(0, 4)
+    cols = (width - 4 * torch.arange(ref.shape[2], device=ref.device)).clamp(0, 4)
+    covered = torch.einsum("bhw,h,w->", ref, rows.float(), cols.float())
+    return float(covered) / (ref.shape[0] * height * width)
+
+
+def _clock(device: torch.device) -> float:
+    synchronize(device)
+    return time.perf_counter()
+
+
+@contextmanager
+def _num_threads(threads: int | None):
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def _cudnn_benchmark(device: torch.device):
+    """cudnn picks the fastest kernels for the fixed shapes, as in the issue's GPU figures."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = before or device.type == "cuda"
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
+def _release(device: torch.device, compiled: bool) -> None:
+    """Free this configuration's memory so the next row's peak is its own."""
+    if compiled:
+        torch._dynamo.reset()  # also keeps later configs under the recompile limit
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+__all__ = [
+    "BenchConfig",
+    "PeakMemory",
+    "paper_defaults",
+    "parse_resolution",
+    "plan_sweep",
+    "refined_fraction",
+    "run_config",
+    "run_sweep",
+]
