@@ -1,0 +1,122 @@
+"""One `bgm matte` run: its options as a frozen config, the defaults that depend on the frame
+size, and the Reporter through which the engine tells its caller what happens (it never prints).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+from bgmcli.errors import BgmError
+
+OUTPUT_TYPES = ("com", "pha", "fgr", "err", "ref")
+OUTPUT_FORMATS = ("mp4", "mov", "webm", "png")
+HD_AREA = 1920 * 1080
+PAPER_K_HD, PAPER_K_4K = 5_000, 20_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatteConfig:
+    """Everything one run needs. None means "decide from the input" (see the defaults below)."""
+
+    input: Path
+    background: Path
+    outdir: Path | None = None  # None: next to the input
+    output_types: tuple[str, ...] = ("com", "pha")
+    output_format: str | None = None  # None: mp4 for a video input, png for images
+    target: str | None = None  # None: green, or transparent where the format has alpha
+    align: bool = False
+    start: float | None = None  # seconds
+    duration: float | None = None  # seconds
+    checkpoint: Path | None = None  # None: the bundled model
+    backbone: str | None = None
+    backbone_scale: float | None = None
+    refine: str = "error"
+    k: int | None = None
+    threshold: float = 0.1
+    device: str = "auto"
+    precision: str = "fp32"
+    batch: int = 1
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        for kind in self.output_types:
+            if kind not in OUTPUT_TYPES:
+                raise BgmError(f"unknown output type {kind!r}; known: {', '.join(OUTPUT_TYPES)}")
+        if not self.output_types:
+            raise BgmError(f"no output types given; choose from {', '.join(OUTPUT_TYPES)}")
+        if self.output_format is not None and self.output_format not in OUTPUT_FORMATS:
+            raise BgmError(
+                f"unknown output format {self.output_format!r}; known: {', '.join(OUTPUT_FORMATS)}"
+            )
+        if self.batch < 1:
+            raise BgmError(f"--batch must be at least 1, got {self.batch}")
+        if self.start is not None and self.start < 0:
+            raise BgmError(f"--start must not be negative, got {self.start}")
+        if self.duration is not None and self.duration <= 0:
+            raise BgmError(f"--duration must be positive, got {self.duration}")
+
+
+def parse_output_types(text: str) -> tuple[str, ...]:
+    """'com,pha' -> ('com', 'pha'), without duplicates, in the order given."""
+    kinds = [part.strip() for part in text.split(",") if part.strip()]
+    return tuple(dict.fromkeys(kinds))
+
+
+def parse_time(text: str | None, option: str) -> float | None:
+    """Seconds from '12.5', '1:02.5' or '1:00:02.5'."""
+    if text is None:
+        return None
+    if not re.fullmatch(r"(\d+:){0,2}\d+(\.\d*)?", text.strip()):
+        raise BgmError(f"{option} {text!r} is not a time; use seconds (12.5) or [HH:]MM:SS(.ss)")
+    seconds = 0.0
+    for part in text.strip().split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def parse_scale(text: str | None) -> float | None:
+    """'1/4' or '0.25' -> 0.25."""
+    if text is None:
+        return None
+    try:
+        return float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError):
+        raise BgmError(f"--backbone-scale {text!r} is not a number such as 1/4 or 0.25") from None
+
+
+def default_k(width: int, height: int) -> int:
+    """The paper's k: 5000 at HD, 20 000 at 4K, scaled with the frame's area in between."""
+    scale = min(max(width * height / HD_AREA, 1.0), PAPER_K_4K / PAPER_K_HD)
+    return round(PAPER_K_HD * scale)
+
+
+def default_backbone_scale(width: int, height: int) -> float:
+    """The paper's choice: 1/4 up to 2K, 1/8 above (so the base network sees ~500 px)."""
+    return 0.25 if max(width, height) <= 2048 else 0.125
+
+
+class Reporter(Protocol):
+    """How the engine reports: the CLI renders these with rich; tests record them."""
+
+    def start(self, total: int | None) -> None: ...
+
+    def advance(self, frames: int) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+
+class SilentReporter:
+    """A Reporter that drops everything (library use without a UI)."""
+
+    def start(self, total: int | None) -> None:
+        pass
+
+    def advance(self, frames: int) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass

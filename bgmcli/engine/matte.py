@@ -1,0 +1,196 @@
+"""`run_matte`: one whole `bgm matte` job. Every check that can fail on the user's input runs
+before any output exists; outputs get their final names only when all of them are complete.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from bgmcli.devices import resolve_device, resolve_dtype
+from bgmcli.engine.audio import AudioCopy
+from bgmcli.engine.backgrounds import Background
+from bgmcli.engine.compose import open_target, target_tensor, to_float
+from bgmcli.engine.job import (
+    MatteConfig,
+    Reporter,
+    SilentReporter,
+    default_backbone_scale,
+    default_k,
+)
+from bgmcli.engine.pipeline import EncoderThread, Matter, Prefetch, batches, run_pipeline
+from bgmcli.engine.sinks import (
+    FORMATS,
+    check_encoder,
+    check_outputs,
+    commit,
+    open_sink,
+    plan_outputs,
+    prepare_outdir,
+)
+from bgmcli.engine.sources import SourceInfo, open_source
+from bgmcli.errors import BgmError
+
+
+@dataclass(frozen=True)
+class MatteResult:
+    frames: int
+    wall_s: float  # the whole job, model loading included
+    run_s: float  # from the first frame decoded to the last frame written
+    model_s: float  # time in the model step (transfers, model, output conversion)
+    outputs: list[Path]
+    width: int
+    height: int
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.run_s if self.run_s > 0 else 0.0
+
+    @property
+    def model_fps(self) -> float:
+        return self.frames / self.model_s if self.model_s > 0 else 0.0
+
+
+class MatteInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; str() says what was done and what was left."""
+
+
+def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None) -> MatteResult:
+    """Mattes `config.input` against `config.background`; `model` overrides loading one."""
+    report = report or SilentReporter()
+    began = time.perf_counter()
+    with ExitStack() as stack:
+        source = open_source(config.input, start=config.start, duration=config.duration)
+        stack.callback(source.close)
+        info = source.info
+        fmt = FORMATS[config.output_format or ("mp4" if info.kind == "video" else "png")]
+        check_encoder(fmt)
+        target = open_target(config.target, info, alpha_format=fmt.alpha, warn=report.warn)
+        stack.callback(target.close)
+        outdir = Path(config.outdir) if config.outdir else info.path.parent
+        outputs = plan_outputs(
+            info, config.output_types, fmt, outdir, transparent=target.transparent
+        )
+        check_outputs(outputs, overwrite=config.overwrite)
+        background = Background(config.background, info, align=config.align, warn=report.warn)
+        stack.callback(lambda: _warn_if(report, background.close()))
+        device = resolve_device(config.device)
+        dtype = resolve_dtype(config.precision, device)
+        model = model if model is not None else _load_model(config, info, device)
+        prepare_outdir(outdir)
+        audio = _audio(config, info, fmt, outputs, stack)
+        encoders = _open_encoders(outputs, fmt, info, audio)
+        if audio is not None and audio.out is None:
+            report.warn(
+                f"the input's {audio.codec} audio cannot go into {fmt.name} without re-encoding; "
+                f"the com output has no sound"
+            )
+        bgr = background.static
+        matter = Matter(
+            model, device, dtype, outputs,
+            bgr=None if bgr is None else to_float(torch.from_numpy(bgr)[None].to(device)),
+            tgt=target_tensor(target, device),
+        )  # fmt: skip
+        run_began = time.perf_counter()
+        frames = _run(source, background, target, config, matter, encoders, outputs, report)
+        return MatteResult(
+            frames=frames,
+            wall_s=time.perf_counter() - began,
+            run_s=time.perf_counter() - run_began,
+            model_s=matter.seconds,
+            outputs=[o.path for o in outputs],
+            width=info.width,
+            height=info.height,
+        )
+
+
+def _run(source, background, target, config, matter, encoders, outputs, report) -> int:
+    done = [0]
+
+    def progress(total: int, step: int) -> None:
+        done[0] = total
+        report.advance(step)
+
+    pin = matter.device.type == "cuda"
+    prefetch = Prefetch(batches(source, background, target, config.batch, pin))
+    report.start(source.info.frames)
+    try:
+        frames = run_pipeline(prefetch, matter, encoders, progress)
+        for encoder in encoders.values():
+            encoder.close()
+    except BaseException as exc:
+        prefetch.stop()
+        for encoder in encoders.values():
+            encoder.abort()
+        stopped = _stopped(exc, done[0], outputs)
+        if stopped is exc:
+            raise
+        raise stopped from None
+    prefetch.stop()
+    for output in outputs:
+        commit(output)
+    return frames
+
+
+def _stopped(exc: BaseException, frames: int, outputs) -> BaseException:
+    """The error to raise: the cause, what was done, and that only .partial files exist."""
+    left = [o.partial.name for o in outputs if o.partial.exists()]
+    where = f" in {outputs[0].partial.parent}" if left else ""
+    tail = f"stopped after {frames} frame{'s' * (frames != 1)}; no output was given its final " + (
+        f"name (incomplete: {', '.join(left)}{where})" if left else "name"
+    )
+    if isinstance(exc, KeyboardInterrupt):
+        return MatteInterrupted(f"interrupted: {tail}")
+    if isinstance(exc, BgmError):
+        return BgmError(f"{exc}; {tail}")
+    if isinstance(exc, torch.OutOfMemoryError):
+        return BgmError(f"out of memory on the device ({tail}); try a smaller --batch")
+    if isinstance(exc, OSError):
+        return BgmError(f"cannot write the outputs: {exc.strerror or exc}; {tail}")
+    exc.add_note(tail)
+    return exc
+
+
+def _load_model(config: MatteConfig, info: SourceInfo, device: torch.device):
+    from bgmcli.api import load_model
+
+    return load_model(
+        config.checkpoint,
+        backbone=config.backbone,
+        backbone_scale=config.backbone_scale or default_backbone_scale(info.width, info.height),
+        refine=config.refine,
+        k=config.k or default_k(info.width, info.height),
+        threshold=config.threshold,
+        device=device,
+    )
+
+
+def _open_encoders(outputs, fmt, info, audio) -> dict:
+    encoders = {}
+    try:
+        for output in outputs:
+            sink = open_sink(output, fmt, info, audio if output.kind == "com" else None)
+            encoders[output.kind] = EncoderThread(sink)
+    except BaseException:
+        for encoder in encoders.values():
+            encoder.abort()
+        raise
+    return encoders
+
+
+def _audio(config: MatteConfig, info: SourceInfo, fmt, outputs, stack: ExitStack):
+    if not info.has_audio or fmt.codec is None or not any(o.kind == "com" for o in outputs):
+        return None
+    end = None if config.duration is None else info.offset + config.duration
+    audio = AudioCopy(info.path, start=info.offset, end=end)
+    stack.callback(audio.close)
+    return audio
+
+
+def _warn_if(report: Reporter, message: str | None) -> None:
+    if message:
+        report.warn(message)

@@ -1,0 +1,202 @@
+"""Decode -> batch -> infer -> encode, overlapped: a thread decodes and batches frames, the
+caller's thread runs the model, and every output has its own encoder thread. All queues are
+bounded, so memory stays flat and the model never waits on I/O that is faster than it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bgmcli.engine.compose import picture, to_float, to_uint8
+from bgmcli.errors import BgmError
+
+_DONE, _ABORT = object(), object()
+POLL_S = 0.1  # how often a blocked thread looks whether the other side has failed
+
+
+@dataclass
+class Batch:
+    src: torch.Tensor  # uint8 (B, H, W, 3), on the CPU (pinned when the model is on CUDA)
+    bgr: torch.Tensor | None  # like src, or None when the plate is constant
+    tgt: torch.Tensor | None  # like src, or None when the target is constant
+    pts: list[int]
+
+
+def batches(source, background, target, size: int, pin: bool) -> Iterator[Batch]:
+    """Frames of `source` with their plates, `size` at a time (the last batch may be short)."""
+    info, group = source.info, []
+    for frame in source.frames():
+        if frame.image.shape != (info.height, info.width, 3):
+            raise BgmError(
+                f"frame {frame.pts} of the input changes size to "
+                f"{frame.image.shape[1]}x{frame.image.shape[0]} (was {info.width}x{info.height})"
+            )
+        bgr = None if background.static is not None else background.for_frame(frame.image)
+        tgt = target.plate.next() if target.per_frame else None
+        group.append((frame.image, bgr, tgt, frame.pts))
+        if len(group) == size:
+            yield _stack(group, pin)
+            group = []
+    if group:
+        yield _stack(group, pin)
+
+
+def _stack(group, pin: bool) -> Batch:
+    def tensor(arrays):
+        if arrays[0] is None:
+            return None
+        stacked = torch.from_numpy(np.stack(arrays))
+        return stacked.pin_memory() if pin else stacked
+
+    images, bgrs, tgts, pts = zip(*group, strict=True)
+    return Batch(tensor(images), tensor(bgrs), tensor(tgts), list(pts))
+
+
+class Prefetch:
+    """Runs an iterator on its own thread and hands its items over through a bounded queue;
+    an exception on that thread is raised on the consuming side."""
+
+    def __init__(self, items: Iterable, depth: int = 2, name: str = "bgm-decode"):
+        self._items, self._queue = items, queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put(item):
+                    return
+            self._put(_DONE)
+        except BaseException as exc:  # noqa: B036 - handed to the consumer, which re-raises
+            self._put(exc)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class EncoderThread:
+    """One sink fed through a bounded queue on its own thread. close() finishes the output;
+    abort() drops what is queued and closes the .partial as it is."""
+
+    def __init__(self, sink, depth: int = 2):
+        self.sink, self.error = sink, None
+        self._queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="bgm-encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not _ABORT:
+                if item is _DONE:
+                    self.sink.close()
+                    return
+                self.sink.write(*item)
+        except BaseException as exc:  # noqa: B036 - surfaced by put() / close()
+            self.error = exc
+        try:
+            self.sink.abort()
+        except Exception:  # a broken sink (disk full) may fail again on closing
+            pass
+
+    def put(self, item) -> None:
+        while True:
+            self._raise_error()
+            try:
+                self._queue.put(item, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if not self._thread.is_alive():
+            raise RuntimeError("an encoder thread stopped unexpectedly")
+
+    def close(self) -> None:
+        self.put(_DONE)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        while True:  # make room for the marker: the queued frames are not wanted any more
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        try:
+            self._queue.put_nowait(_ABORT)
+        except queue.Full:
+            pass
+        self._thread.join(timeout=60)
+
+
+class Matter:
+    """The model step: a batch to the device once, the model, and every output's pictures
+    back to the CPU as uint8 (converted on the device, so a quarter of the bytes travel)."""
+
+    def __init__(self, model, device, dtype, outputs, bgr=None, tgt=None):
+        self.model, self.device, self.dtype, self.outputs = model, device, dtype, outputs
+        self.bgr, self.tgt = bgr, tgt  # constant plate / target, already on the device
+        self.seconds = 0.0
+
+    def __call__(self, batch: Batch) -> dict[str, np.ndarray]:
+        began = time.perf_counter()
+        src = self._to_device(batch.src)
+        bgr = self.bgr if batch.bgr is None else self._to_device(batch.bgr)
+        bgr = bgr.expand(src.shape[0], -1, -1, -1)
+        tgt = self.tgt if batch.tgt is None else self._to_device(batch.tgt)
+        autocast = torch.autocast(self.device.type, self.dtype, enabled=self.dtype != torch.float32)
+        with torch.inference_mode(), autocast:
+            out = self.model(src, bgr)
+        with torch.inference_mode():
+            pictures = {
+                o.kind: to_uint8(picture(o.kind, out, tgt, rgba=o.channels == 4)).cpu().numpy()
+                for o in self.outputs
+            }
+        self.seconds += time.perf_counter() - began
+        return pictures
+
+    def _to_device(self, images: torch.Tensor) -> torch.Tensor:
+        return to_float(images.to(self.device, non_blocking=True))
+
+
+def run_pipeline(prefetch: Prefetch, matter: Matter, encoders: dict, progress: Callable) -> int:
+    """Drives the batches through the model into the encoders; returns the frame count.
+    `encoders` maps output kind -> EncoderThread; the caller closes or aborts them."""
+    frames = 0
+    for batch in prefetch:
+        pictures = matter(batch)
+        for kind, encoder in encoders.items():
+            encoder.put((pictures[kind], batch.pts))
+        frames += len(batch.pts)
+        progress(frames, len(batch.pts))
+    return frames

@@ -1,0 +1,174 @@
+"""Every output type in every format, checked by decoding what was written: frame count, size,
+exact frame rate and timestamps, audio copied into com, alpha that survives."""
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgmcli.engine.job import OUTPUT_TYPES, MatteConfig
+from bgmcli.engine.matte import run_matte
+from tests.engine.media import Recorder, decode, final_names
+
+ALL = tuple(OUTPUT_TYPES)
+
+
+def matte(media, outdir: Path, **options):
+    settings = dict(
+        input=media.clip, background=media.plate, outdir=outdir,
+        checkpoint=media.checkpoint, device="cpu", k=100,
+    )  # fmt: skip
+    settings.update(options)
+    recorder = Recorder()
+    result = run_matte(MatteConfig(**settings), recorder)
+    return result, recorder
+
+
+@pytest.fixture(scope="module")
+def videos(media, tmp_path_factory):
+    """All five outputs of the 48-frame clip as mp4, mov and webm (one run per format)."""
+    out = tmp_path_factory.mktemp("videos")
+    warnings = {}
+    for fmt in ("mp4", "mov", "webm"):
+        _, recorder = matte(media, out, output_types=ALL, output_format=fmt)
+        warnings[fmt] = recorder.warnings
+    return out, warnings
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "mov", "webm"])
+@pytest.mark.parametrize("kind", ALL)
+def test_video_outputs_keep_count_size_rate_and_timestamps(videos, media, fmt, kind):
+    out, _ = videos
+    frames, stream, _ = decode(out / f"clip.{kind}.{fmt}")
+    assert len(frames) == 48
+    assert (frames[0].width, frames[0].height) == (160, 120)
+    assert stream.average_rate == Fraction(24000, 1001)
+    times = [f.pts * f.time_base for f in frames[:5]]
+    expected = [Fraction(i * 1001, 24000) for i in range(5)]
+    tolerance = Fraction(1, 1000) if fmt == "webm" else 0  # WebM counts in milliseconds
+    assert all(abs(t - e) <= tolerance for t, e in zip(times, expected, strict=True))
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "mov", "webm"])
+def test_audio_is_copied_into_com_where_the_container_allows(videos, fmt):
+    out, warnings = videos
+    _, _, com_audio = decode(out / f"clip.com.{fmt}")
+    _, _, pha_audio = decode(out / f"clip.pha.{fmt}")
+    assert pha_audio == []
+    if fmt == "webm":  # WebM takes Opus or Vorbis, not the clip's AAC: said, not hidden
+        assert com_audio == [] and any("audio" in w for w in warnings[fmt])
+    else:
+        assert com_audio == ["aac"] and warnings[fmt] == []
+
+
+@pytest.mark.parametrize("fmt", ["mov", "webm"])
+@pytest.mark.parametrize("kind", ["com", "fgr"])
+def test_alpha_survives_in_mov_and_webm(videos, fmt, kind):
+    out, _ = videos
+    codec = "libvpx-vp9" if fmt == "webm" else None
+    frames, _, _ = decode(out / f"clip.{kind}.{fmt}", codec)
+    mattes, _, _ = decode(out / f"clip.pha.{fmt}")
+    assert "a" in frames[0].format.name  # yuva444p12le / yuva420p
+    alpha = frames[10].to_ndarray(format="rgba")[:, :, 3].astype(int)
+    pha = mattes[10].to_ndarray(format="gray").astype(int)
+    assert alpha.std() > 1  # a real matte, not a constant plane
+    assert np.abs(alpha - pha).mean() < (6 if fmt == "webm" else 2)
+
+
+def test_mp4_com_is_opaque_over_green(videos):
+    out, _ = videos
+    frames, _, _ = decode(out / "clip.com.mp4")
+    assert frames[0].format.name == "yuv420p"
+
+
+def test_png_sequences_rgba_for_com_and_fgr(media, tmp_path):
+    matte(media, tmp_path, input=media.short, output_types=ALL, output_format="png")
+    modes = {}
+    for kind in ALL:
+        files = sorted((tmp_path / f"short.{kind}").iterdir())
+        assert [f.name for f in files[:2]] == ["000000.png", "000001.png"] and len(files) == 8
+        with Image.open(files[3]) as image:
+            modes[kind] = image.mode
+            assert image.size == (160, 120)
+    assert modes == {"com": "RGBA", "fgr": "RGBA", "pha": "L", "err": "L", "ref": "L"}
+    alpha = np.asarray(Image.open(tmp_path / "short.com" / "000003.png"))[:, :, 3]
+    pha = np.asarray(Image.open(tmp_path / "short.pha" / "000003.png"))
+    assert np.array_equal(alpha, pha)
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "mov", "webm", "png"])
+def test_odd_sizes_come_back_at_their_own_size(media, tmp_path, fmt):
+    matte(media, tmp_path, input=media.odd, background=media.odd_plate, output_format=fmt)
+    if fmt == "png":
+        with Image.open(tmp_path / "odd.com" / "000005.png") as image:
+            assert image.size == (157, 101)
+        return
+    for kind in ("com", "pha"):
+        frames, _, _ = decode(tmp_path / f"odd.{kind}.{fmt}")
+        assert len(frames) == 6 and (frames[0].width, frames[0].height) == (157, 101)
+
+
+def test_variable_frame_rate_timestamps_are_kept(media, tmp_path):
+    matte(media, tmp_path, input=media.vfr, output_types=("pha",))
+    frames, _, _ = decode(tmp_path / "vfr.pha.mp4")
+    assert [f.pts * f.time_base for f in frames] == [Fraction(p, 1000) for p in media.vfr_pts]
+
+
+def test_start_and_duration_trim_video_and_audio(media, tmp_path):
+    result, _ = matte(media, tmp_path, output_types=("com",), start=0.5, duration=0.5)
+    frames, _, audio = decode(tmp_path / "clip.com.mp4")
+    assert result.frames == len(frames) == 12 and audio == ["aac"]
+    import av
+
+    with av.open(str(tmp_path / "clip.com.mp4")) as container:
+        sound = container.streams.audio[0]
+        seconds = float(sound.duration * sound.time_base)
+    assert 0.4 < seconds < 0.6
+
+
+def test_background_of_another_size_is_resized_with_a_warning(media, tmp_path):
+    result, recorder = matte(media, tmp_path, input=media.short, background=media.small_plate)
+    assert result.frames == 8
+    assert len(recorder.warnings) == 1 and "80x60" in recorder.warnings[0]
+
+
+def test_background_video_is_played_in_step_and_held(media, tmp_path):
+    result, recorder = matte(media, tmp_path, input=media.short, background=media.plate_video)
+    assert result.frames == 8
+    assert any("last frame is held" in w for w in recorder.warnings)
+
+
+def test_image_folder_to_png_sequences_by_default(media, tmp_path):
+    result, _ = matte(media, tmp_path, input=media.images)
+    assert result.frames == 5
+    assert final_names(tmp_path) == ["shots.com", "shots.pha"]
+    assert len(list((tmp_path / "shots.pha").iterdir())) == 5
+
+
+def test_image_folder_to_video_at_the_image_rate(media, tmp_path):
+    matte(media, tmp_path, input=media.images, output_format="mp4", output_types=("pha",))
+    frames, stream, _ = decode(tmp_path / "shots.pha.mp4")
+    assert len(frames) == 5 and stream.average_rate == 24
+
+
+def test_single_image_gives_single_pngs(media, tmp_path):
+    matte(media, tmp_path, input=media.images / "002.png", output_types=("com", "pha"))
+    assert final_names(tmp_path) == ["002.com.png", "002.pha.png"]
+
+
+@pytest.mark.parametrize("target", ["#ff0000", "plate", "plate_video"])
+def test_targets_colour_image_and_video(media, tmp_path, target):
+    spec = target if target.startswith("#") else str(getattr(media, target))
+    result, _ = matte(media, tmp_path, input=media.short, output_types=("com",), target=spec)
+    frames, _, _ = decode(tmp_path / "short.com.mp4")
+    assert result.frames == len(frames) == 8
+
+
+def test_outputs_default_next_to_the_input(media, tmp_path):
+    import shutil
+
+    clip = Path(shutil.copy(media.short, tmp_path / "take1.mp4"))
+    result, _ = matte(media, None, input=clip, output_types=("pha",))
+    assert result.outputs == [tmp_path / "take1.pha.mp4"] and result.outputs[0].exists()
