@@ -225,24 +225,122 @@ def _maybe(value: float | None, fmt: str) -> str:
     return "—" if value is None else fmt.format(value)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def export() -> None:
-    """Export a checkpoint to TorchScript or ONNX (not implemented yet)."""
-    _not_yet("export", "export")
+@app.command()
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="Our checkpoint or an official .pth.")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="torchscript or onnx.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    resolution: Annotated[
+        str,
+        typer.Option(
+            "--resolution",
+            "-r",
+            help="WxH, hd or 4k: the one input size the exported model accepts (traced there).",
+        ),
+    ] = "1920x1080",
+    batch_size: Annotated[int, typer.Option(help="The one batch size it accepts.")] = 1,
+    backbone_scale: Annotated[
+        float, typer.Option(help="Base network input scale: 0.25 for HD, 0.125 for 4K.")
+    ] = 0.25,
+    refine: Annotated[
+        str, typer.Option(help="error, random, uniform, threshold, full or none.")
+    ] = "error",
+    k: Annotated[int, typer.Option("--k", help="Refined 4x4 patches (sparse modes).")] = 5_000,
+    threshold: Annotated[float, typer.Option(help="Error threshold (mode threshold).")] = 0.1,
+    opset: Annotated[int, typer.Option(help="ONNX opset, 13 to 20.")] = 17,
+    verify: Annotated[
+        bool, typer.Option(help="Run the exported file once and compare it with eager.")
+    ] = True,
+) -> None:
+    """Export a checkpoint to TorchScript or ONNX, with its refine settings baked in.
+
+    Tracing fixes the input shape: the file accepts src and bgr of shape exactly
+    (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
+    """
+    from bgmcli.api import load_model
+    from bgmcli.model.export import TOLERANCE, export_model, parse_resolution
+
+    size = parse_resolution(resolution)
+    model = load_model(
+        checkpoint, backbone_scale=backbone_scale, refine=refine, k=k, threshold=threshold
+    )
+    result = export_model(
+        model, output, format=format, resolution=size, batch_size=batch_size, opset=opset,
+        verify=verify,
+    )  # fmt: skip
+    megabytes = result.path.stat().st_size / 1e6
+    lines = [
+        f"wrote {result.path} ({result.format}, {megabytes:.1f} MB)",
+        f"valid only for src and bgr of shape {tuple(result.input_shape)} "
+        f"({size[0]}x{size[1]}, batch {batch_size}): export again for another size",
+        *(f"note: {note}" for note in result.notes),
+    ]
+    if result.max_abs_diff is not None:
+        lines.append(f"max |exported - eager| on a random input: {result.max_abs_diff:.2e}")
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    if result.max_abs_diff is not None and result.max_abs_diff > TOLERANCE:
+        err_console.print(f"bgm: warning: the exported model differs from eager by > {TOLERANCE}")
 
 
 @app.command()
 def info(
     checkpoint: Annotated[Path, typer.Argument(help="Our checkpoint or an official .pth.")],
+    backbone: Annotated[
+        str | None, typer.Option(help="Assume this backbone instead of the stored or inferred.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Show a checkpoint's architecture, parameter count, config and origin."""
-    from bgmcli.api import load_model
+    from bgmcli.model.summary import describe_checkpoint
 
-    model = load_model(checkpoint)
-    console.print(
-        f"{checkpoint}: {model.config.backbone}, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters"
-    )
+    summary = describe_checkpoint(checkpoint, backbone=backbone)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        console.print(_info_table(summary))
+
+
+def _info_table(summary: dict):
+    """Two columns, in sections: file, architecture, parameters, config, meta."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=summary["path"], box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("format", summary["format"])
+    table.add_row("file size", f"{summary['file_size'] / 1e6:.1f} MB")
+    table.add_row("weights dtype", summary["weights_dtype"])
+    table.add_section()
+    for key, value in summary["architecture"].items():
+        table.add_row(key.replace("_", " "), str(value))
+    table.add_section()
+    for part, count in summary["parameters"].items():
+        table.add_row(f"parameters {part}", f"{count:,}")
+    table.add_section()
+    for key, value in _flatten(summary["config"]).items():
+        table.add_row(f"config {key}", str(value))
+    table.add_row("config source", summary["config_source"])
+    table.add_section()
+    for key, value in _flatten(summary["meta"]).items():
+        table.add_row(f"meta {key}", str(value))
+    return table
+
+
+def _flatten(data: dict, prefix: str = "") -> dict:
+    """{'refine': {'k': 5}} -> {'refine.k': 5}, for one row per setting."""
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 if __name__ == "__main__":  # pragma: no cover

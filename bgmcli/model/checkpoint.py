@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights only" in str(exc).lower() or "weights_only" in str(exc):
+        # torch words every weights_only failure alike; only an unknown global/class is code.
+        # Anything else (e.g. "Unsupported operand") is bytes that are no pickle at all.
+        if re.search(r"Unsupported (global|class)", str(exc)):
             raise BgmError(
                 f"{path} needs arbitrary code to load (a pickled object, not plain weights); "
                 "refused for safety: re-save it as a state dict"

@@ -1,0 +1,201 @@
+"""TorchScript / ONNX export of a MattingModel by tracing, at one fixed input shape.
+
+Tracing bakes shapes (padding, the number of patches, the patch grid), so an exported file is
+valid for exactly the (batch, 3, H, W) it was traced at; the TorchScript file checks this.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from bgmcli.config import to_dict
+from bgmcli.errors import BgmError
+from bgmcli.model.exportable import ExportableMatting
+from bgmcli.model.matting import MattingModel, MattingOutput
+
+FORMATS = ("torchscript", "onnx")
+NAMED_RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}
+INPUT_NAMES = ("src", "bgr")
+OUTPUT_NAMES = MattingOutput._fields
+DEFAULT_OPSET = 17
+OPSETS = range(13, 21)  # 13: repeat_interleave on traced sizes; 20: the TorchScript exporter's max
+TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportResult:
+    """What was written, the one input shape it accepts, and how far it is from eager."""
+
+    path: Path
+    format: str
+    input_shape: tuple[int, int, int, int]
+    max_abs_diff: float | None  # exported vs eager on a random input; None if not checked
+    notes: tuple[str, ...] = ()
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """(width, height) from 'WxH', 'hd' or '4k'."""
+    named = NAMED_RESOLUTIONS.get(text.lower())
+    if named:
+        return named
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise BgmError(f"resolution {text!r}: expected WxH (e.g. 1920x1080), hd or 4k") from None
+    if width < 16 or height < 16:
+        raise BgmError(f"resolution {text!r}: width and height must be at least 16")
+    return width, height
+
+
+def export_model(
+    model: MattingModel,
+    path: str | Path,
+    *,
+    format: str,
+    resolution: tuple[int, int] = (1920, 1080),
+    batch_size: int = 1,
+    opset: int = DEFAULT_OPSET,
+    verify: bool = True,
+) -> ExportResult:
+    """Trace `model` (with its refine settings) at `resolution` (W, H) and write it atomically."""
+    if format not in FORMATS:
+        raise BgmError(f"unknown export format {format!r}; known: {', '.join(FORMATS)}")
+    if format == "onnx" and opset not in OPSETS:
+        raise BgmError(f"ONNX opset {opset} is not supported; use {OPSETS[0]} to {OPSETS[-1]}")
+    if batch_size < 1:
+        raise BgmError(f"batch size must be at least 1, got {batch_size}")
+    width, height = resolution
+    shape = (batch_size, 3, height, width)
+    core = ExportableMatting(model, shape)
+    device = next(model.parameters()).device
+    src, bgr = (x.to(device) for x in example_inputs(shape))
+    writer = _write_torchscript if format == "torchscript" else _write_onnx
+    meta = {"config": to_dict(model.config), "input_shape": list(shape), "outputs": OUTPUT_NAMES}
+    path = Path(path)
+    if path.is_dir():
+        raise BgmError(f"output {path} is a directory; give a file name")
+    with torch.no_grad():
+        try:
+            atomic_write(path, lambda tmp: writer(core, (src, bgr), tmp, meta, opset))
+        except OSError as exc:
+            raise BgmError(f"cannot write {path}: {exc.strerror or exc}") from None
+        diff = _verify(model, path, format, (src, bgr)) if verify else None
+    return ExportResult(
+        path=path, format=format, input_shape=shape, max_abs_diff=diff, notes=core.notes
+    )
+
+
+def example_inputs(shape: tuple[int, ...], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A reproducible random (src, bgr) pair in [0, 1]."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(shape, generator=generator), torch.rand(shape, generator=generator)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` with tmp = `<path>.partial`, then rename it onto `path`: a reader never
+    sees a half-written model, and a failed export leaves any previous file untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def quiet():
+    """Silence TracerWarnings (shapes are baked on purpose) and torch.jit/ONNX deprecations."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _trace(core: nn.Module, inputs: tuple[torch.Tensor, ...]) -> torch.jit.ScriptModule:
+    with quiet():
+        return torch.jit.trace(core, inputs, check_trace=False)
+
+
+class ShapeGuard(nn.Module):
+    """Scripted front of the traced model: refuses inputs of another shape with a clear error."""
+
+    def __init__(self, traced: torch.jit.ScriptModule, shape: tuple[int, ...]):
+        super().__init__()
+        self.traced = traced
+        self.shape = list(shape)
+        self.message = f"this bgm model was exported for src and bgr of shape {tuple(shape)}, got "
+
+    def forward(
+        self, src: torch.Tensor, bgr: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        if list(src.shape) != self.shape or list(bgr.shape) != self.shape:
+            raise RuntimeError(self.message + str(src.shape) + " and " + str(bgr.shape))
+        return self.traced(src, bgr)
+
+
+def _write_torchscript(core, inputs, tmp: Path, meta: dict, opset: int) -> None:
+    traced = _trace(core, inputs)
+    with quiet():
+        guarded = torch.jit.script(ShapeGuard(traced, inputs[0].shape))
+        torch.jit.save(guarded, str(tmp), _extra_files={"bgm.json": json.dumps(meta)})
+
+
+def _write_onnx(core, inputs, tmp: Path, meta: dict, opset: int) -> None:
+    try:
+        import onnx
+    except ImportError:
+        raise BgmError("ONNX export needs the onnx package: pip install 'bgmcli[onnx]'") from None
+    buffer = io.BytesIO()
+    with quiet():
+        try:
+            torch.onnx.export(
+                core,
+                inputs,
+                buffer,
+                dynamo=False,  # the TorchScript-based exporter: no onnxscript dependency
+                opset_version=opset,
+                input_names=list(INPUT_NAMES),
+                output_names=list(OUTPUT_NAMES),
+            )
+        except (ValueError, RuntimeError) as exc:  # an op without an ONNX form at this opset
+            lines = str(exc).split("[Caused by")[0].strip().splitlines() or [type(exc).__name__]
+            reason = lines[0]
+            raise BgmError(f"ONNX export at opset {opset} failed: {reason}") from None
+    proto = onnx.load_from_string(buffer.getvalue())
+    onnx.helper.set_model_props(proto, {"bgm": json.dumps(meta)})
+    onnx.save(proto, str(tmp))
+
+
+def _verify(model: MattingModel, path: Path, format: str, inputs) -> float | None:
+    """Largest |exported - eager| over all outputs on `inputs` (None without onnxruntime)."""
+    expected = model(*inputs)
+    if format == "torchscript":
+        with quiet():
+            loaded = torch.jit.load(str(path))
+        got = [t.cpu().numpy() for t in loaded(*inputs)]
+    else:
+        got = run_onnx(path, inputs)
+        if got is None:
+            return None
+    return max(float(abs(e.cpu().numpy() - g).max()) for e, g in zip(expected, got, strict=True))
+
+
+def run_onnx(path: Path, inputs) -> list | None:
+    """The ONNX model's outputs on CPU as numpy arrays (None when onnxruntime is missing)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {name: t.cpu().numpy() for name, t in zip(INPUT_NAMES, inputs, strict=True)}
+    return session.run(None, feed)

@@ -1,0 +1,39 @@
+"""Helpers for the checkpoint, info and export tests: lively random models and an in-process
+`bgm` runner that goes through the app's own error handling (one line, exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from bgmcli.cli import app
+from bgmcli.config import ModelConfig
+from bgmcli.model.matting import MattingModel
+
+
+def lively_model(seed: int = 0, **config) -> MattingModel:
+    """A random model whose coarse alpha and error sit mid-range (not clamped to 0 or 1), so
+    every refine mode selects, refines and pastes something, with distinct error values."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = MattingModel(ModelConfig(**config)).eval()
+    with torch.no_grad():
+        model.decoder.conv4.bias[:5] = 0.5  # alpha, foreground residual, error
+    return model
+
+
+def save_official_style(path: Path, model: MattingModel) -> Path:
+    """A bare state dict, as the official BackgroundMattingV2 .pth files are."""
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def run_bgm(capsys, *args) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `bgm ARGS` run in this process."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        app(args=[str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
