@@ -28,9 +28,14 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(fn: Callable[[], Any], device: torch.device, iters: int, warmup: int) -> Timing:
-    """Call `fn` `warmup` times untimed, then `iters` times, each timed between two device
-    synchronisations; memory is tracked over all calls (the first ones allocate the most)."""
+def measure(
+    fn: Callable[[], Any], device: torch.device, iters: int, warmup: int, untracked: int = 0
+) -> Timing:
+    """Call `fn` `untracked` times (e.g. compiling), then `warmup` times untimed, then `iters`
+    times, each timed between two device synchronisations. Memory is tracked from the warm-up
+    on (the first calls allocate the most), so one-off compilation is not counted."""
+    for _ in range(untracked):
+        fn()
     memory = PeakMemory(device)
     for _ in range(warmup):
         fn()

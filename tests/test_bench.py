@@ -4,6 +4,7 @@ one-line errors (exit 2) for bad options."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import torch
@@ -113,3 +114,24 @@ def test_percentile_interpolates():
 def test_missing_checkpoint_is_an_error():
     with pytest.raises(BgmError, match="checkpoint not found"):
         plan_sweep(resolution=["64x48"], checkpoint=["/nonexistent/model.pth"])
+
+
+def test_checkpoint_is_measured_through_load_model(tmp_path, capsys):
+    from bgmcli import build_model
+    from bgmcli.config import ModelConfig
+
+    path = tmp_path / "pytorch_mobilenetv2.pth"  # official layout: a bare state dict
+    torch.save(build_model(ModelConfig(backbone="mobilenetv2")).state_dict(), path)
+    code, out, _ = run_cli(capsys, "bench", *TINY, "--checkpoint", str(path), "--json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["checkpoint"] == str(path) and row["backbone"] == "mobilenetv2"
+
+
+def test_cpu_peak_memory_without_kernel_reset(monkeypatch):
+    monkeypatch.setattr("bgmcli.measure.reset_rss_peak", lambda: False)  # a sampling thread
+    memory = PeakMemory(torch.device("cpu"))
+    block = torch.ones(64 * 2**20 // 4)
+    time.sleep(0.05)
+    del block
+    assert memory.peak_mb() >= 48
