@@ -172,3 +172,22 @@ def test_outputs_default_next_to_the_input(media, tmp_path):
     clip = Path(shutil.copy(media.short, tmp_path / "take1.mp4"))
     result, _ = matte(media, None, input=clip, output_types=("pha",))
     assert result.outputs == [tmp_path / "take1.pha.mp4"] and result.outputs[0].exists()
+
+
+def test_batches_keep_every_frame_in_order(media, tmp_path):
+    result, _ = matte(media, tmp_path, input=media.short, output_types=("pha",), batch=3)
+    frames, _, _ = decode(tmp_path / "short.pha.mp4")
+    assert result.frames == len(frames) == 8  # 3 + 3 + a short batch of 2
+    assert [f.pts * f.time_base for f in frames] == [Fraction(i * 1001, 24000) for i in range(8)]
+
+
+def test_bf16_runs_under_autocast_on_the_cpu(media, tmp_path):
+    result, _ = matte(media, tmp_path, input=media.odd, background=media.odd_plate,
+                      output_types=("pha",), precision="bf16")  # fmt: skip
+    assert result.frames == 6
+
+
+def test_align_runs_frame_by_frame(media, tmp_path):
+    result, recorder = matte(media, tmp_path, input=media.short, output_types=("pha",), align=True)
+    assert result.frames == 8
+    assert all("align" in w for w in recorder.warnings)

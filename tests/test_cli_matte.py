@@ -1,0 +1,142 @@
+"""`bgm matte` as a user runs it: a summary line on success; for every bad input one line on
+stderr, exit code 2, and nothing under a final output name."""
+
+import pytest
+
+from bgmcli.cli import app
+from bgmcli.engine import sinks
+from tests.engine.media import Media, final_names
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> Media:
+    return Media(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny frames: one thread is faster and steadier than several (no OpenMP spinning)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def bgm(capsys, *args) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `bgm ARGS`, in this process, through the app's own
+    error handling."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        app(args=[str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def matte(capsys, media, out, *args, clip=None):
+    base = ["matte", clip or media.short, "--bg", media.plate, "-o", out]
+    return bgm(capsys, *base, "--checkpoint", media.checkpoint, "--k", "100", *args)
+
+
+def test_matte_writes_outputs_and_a_summary_line(capsys, media, tmp_path):
+    code, out, err = matte(capsys, media, tmp_path)
+    assert code == 0, err
+    assert final_names(tmp_path) == ["short.com.mp4", "short.pha.mp4"]
+    summary = out.strip().splitlines()
+    assert len(summary) == 1 and "8 frames (160x120)" in summary[0] and "fps" in summary[0]
+
+
+def test_quiet_prints_nothing(capsys, media, tmp_path):
+    code, out, err = matte(capsys, media, tmp_path, "--quiet", "--output-types", "pha")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_warnings_are_one_line_each(capsys, media, tmp_path):
+    code, _, err = bgm(
+        capsys, "matte", media.short, "--bg", media.small_plate, "-o", tmp_path, "-q",
+        "--checkpoint", media.checkpoint, "--k", "100",
+    )  # fmt: skip
+    assert code == 0
+    assert err.startswith("bgm: warning: background") and err.count("\n") == 1
+
+
+def bad_inputs(media, tmp_path):
+    """name -> (arguments replacing the good ones, what the message must say)."""
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "a_file").write_text("")
+    return {
+        "missing input": (["--clip", tmp_path / "nope.mp4"], "input not found"),
+        "not a video": (["--clip", media.not_media], "not a video or image"),
+        "truncated video": (["--clip", media.truncated], "truncated"),
+        "corrupt video": (["--clip", media.corrupt], "corrupt|decode"),
+        "missing background": (["--bg", tmp_path / "nope.png"], "background not found"),
+        "unreadable background": (["--bg", tmp_path / "bad.png"], "background .* not an image"),
+        "unknown output type": (["--output-types", "com,alpha"], "unknown output type 'alpha'"),
+        "unknown format": (["--output-format", "avi"], "unknown output format 'avi'"),
+        "unwritable destination": (["-o", tmp_path / "a_file" / "out"], "cannot create output"),
+        "cuda without a gpu": (["--device", "cuda"], "no CUDA GPU"),
+        "bad time": (["--start", "ten"], "--start 'ten' is not a time"),
+        "bad scale": (["--backbone-scale", "1/0"], "--backbone-scale"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing input", "not a video", "truncated video", "corrupt video",
+        "missing background", "unreadable background", "unknown output type", "unknown format",
+        "unwritable destination", "cuda without a gpu", "bad time", "bad scale",
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_exit_2_and_no_final_output(capsys, media, tmp_path, case):
+    import re
+
+    if case == "cuda without a gpu":
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA GPU is present")
+    out = tmp_path / "out"
+    out.mkdir()
+    changes, message = bad_inputs(media, tmp_path)[case]
+    options = {"--clip": media.short, "--bg": media.plate, "-o": out}
+    extra = []
+    for flag, value in zip(changes[::2], changes[1::2], strict=True):
+        if flag in options:
+            options[flag] = value
+        else:
+            extra += [flag, value]
+    code, stdout, err = bgm(
+        capsys, "matte", options["--clip"], "--bg", options["--bg"], "-o", options["-o"],
+        "--checkpoint", media.checkpoint, "--k", "100", "-q", *extra,
+    )  # fmt: skip
+    assert code == 2, err
+    assert err.startswith("bgm: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert final_names(out) == []
+
+
+def test_a_codec_this_pyav_lacks_is_one_line(capsys, media, tmp_path, monkeypatch):
+    def only_some(name, mode="r"):
+        raise ValueError(f"unknown codec {name}")
+
+    monkeypatch.setattr(sinks.av.codec, "Codec", only_some)
+    code, _, err = matte(capsys, media, tmp_path, "--output-format", "mov")
+    assert code == 2 and err.count("\n") == 1
+    assert "no prores_ks encoder" in err and list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_needs_overwrite(capsys, media, tmp_path):
+    (tmp_path / "short.pha.mp4").write_bytes(b"keep me")
+    code, _, err = matte(capsys, media, tmp_path, "-q")
+    assert code == 2 and "--overwrite" in err
+    assert (tmp_path / "short.pha.mp4").read_bytes() == b"keep me"
+    code, _, err = matte(capsys, media, tmp_path, "-q", "--overwrite")
+    assert code == 0, err
+    assert (tmp_path / "short.pha.mp4").read_bytes() != b"keep me"
+
+
+def test_missing_background_option_is_a_usage_error(capsys, media):
+    code, _, err = bgm(capsys, "matte", media.short)
+    assert code == 2 and "--bg" in err and err.count("\n") == 1
