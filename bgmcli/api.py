@@ -16,6 +16,7 @@ from bgmcli.model.checkpoint import (
     read_checkpoint,
     split_checkpoint,
 )
+from bgmcli.model.inference import InferenceMattingModel
 from bgmcli.model.matting import MattingModel
 
 BUNDLED_MODEL = Path(__file__).parent / "models" / "default.pt"
@@ -31,12 +32,14 @@ def load_model(
     threshold: float = 0.1,
     kernel_size: int = 3,
     device: str | torch.device = "cpu",
+    fast: bool = True,
 ) -> MattingModel:
     """A MattingModel in eval mode on `device`, built from `checkpoint`.
 
     `checkpoint` is one of ours (it carries its config) or an official BackgroundMattingV2
     `.pth` (backbone inferred from its keys when `backbone` is None); None means the bundled
     default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
+    `fast=False` returns the training form (unfolded batch norm, the readable refiner).
     """
     path = Path(checkpoint) if checkpoint is not None else _bundled_model()
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
@@ -50,8 +53,9 @@ def load_model(
     )
     model = MattingModel(model_cfg)
     load_weights(model, state, path)
+    model = prepare_for_inference(model, resolve_device(device), fast=fast)
     model.source = meta | {"path": str(path)}
-    return prepare_for_inference(model, resolve_device(device))
+    return model
 
 
 def build_model(config: ModelConfig) -> MattingModel:
@@ -59,8 +63,13 @@ def build_model(config: ModelConfig) -> MattingModel:
     return MattingModel(config)
 
 
-def prepare_for_inference(model: MattingModel, device: torch.device) -> MattingModel:
+def prepare_for_inference(
+    model: MattingModel, device: torch.device, fast: bool = True
+) -> MattingModel:
+    """Eval mode, no gradients, on `device`; `fast` converts to the optimised inference form."""
     model.eval().requires_grad_(False)
+    if fast:
+        model = InferenceMattingModel.from_model(model)
     return model.to(device)
 
 

@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from bgmcli.model.calibration import calibrate_random_weights
 
-def calibrate_batchnorm(model: torch.nn.Module, src: torch.Tensor, bgr: torch.Tensor) -> None:
-    """Give BatchNorm layers the statistics of real activations (one train-mode pass), so random
-    weights behave like trained ones (no exploding or dead activations)."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.reset_running_stats()
-            module.momentum = None  # cumulative average: one pass sets the statistics exactly
-    model.train()
-    with torch.no_grad():
-        model(src.repeat(2, 1, 1, 1), bgr.repeat(2, 1, 1, 1))  # batch 2: ASPP pooling needs >1
-    model.eval()
+__all__ = ["calibrate_random_weights", "make_frame_pair"]
 
 
 def make_frame_pair(height: int, width: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

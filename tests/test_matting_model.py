@@ -8,13 +8,13 @@ import torch.nn.functional as F
 
 from bgmcli.api import build_model
 from bgmcli.config import ModelConfig, RefineConfig
-from tests.conftest import calibrate_batchnorm, make_frame_pair
+from tests.conftest import calibrate_random_weights, make_frame_pair
 
 
 def model_with(refine: str = "error", k: int = 50, **arch) -> torch.nn.Module:
     torch.manual_seed(0)
     model = build_model(ModelConfig(refine=RefineConfig(mode=refine, k=k), **arch))
-    calibrate_batchnorm(model, *make_frame_pair(64, 96))
+    calibrate_random_weights(model, *make_frame_pair(64, 96))
     return model
 
 

@@ -1,0 +1,120 @@
+"""The fast inference form of MattingModel: a patch refiner that crops straight from the coarse
+and full-resolution tensors instead of resampling whole frames first.
+
+The training form upsamples every coarse feature map to half resolution, pads it and then crops
+patches: at 4K that writes ~600 MB for a few thousand 8x8 patches. Here each patch's half-
+resolution input is computed on its own: the coarse features by bilinear interpolation of a
+small window (exactly what F.interpolate computes there), src/bgr by 2x2 averaging of a
+full-resolution crop (which is what a 2x bilinear downsample is). Shapes depend only on the
+frame size and k, so CUDA graphs and torch.compile work.
+
+Batch norm is deliberately not folded into the convolutions: on calibrated random ResNet weights
+folding moved coarse outputs by ~1e-4, enough to flip which locations make the top-k, for a
+gain of a few percent.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bgmcli.model.matting import HIDDEN_CHANNELS, BaseOutput, MattingModel
+from bgmcli.model.refiner import Refiner, paste_patches, patch_locations
+from bgmcli.model.selection import get_selector
+
+
+class InferenceMattingModel(MattingModel):
+    """Same outputs as MattingModel (to float rounding), faster; built by `from_model`."""
+
+    @classmethod
+    def from_model(cls, model: MattingModel) -> InferenceMattingModel:
+        fast = cls.__new__(cls)
+        nn.Module.__init__(fast)
+        fast.config = model.config
+        for name in ("backbone", "aspp", "decoder", "refiner"):
+            setattr(fast, name, getattr(model, name))
+        return fast.eval()
+
+    def upsample_and_refine(self, src, bgr, base: BaseOutput):
+        if self.refine.mode in ("none", "full"):
+            return super().upsample_and_refine(src, bgr, base)
+        height, width = src.shape[2:]
+        quarter = (height // 4, width // 4)
+        err = F.interpolate(base.err_sm, quarter, mode="bilinear", align_corners=False)
+        selection = get_selector(self.refine.mode)(
+            err, self.refine.k, threshold=self.refine.threshold, seed=self.refine.seed
+        )
+        locations = patch_locations(selection, quarter[1])
+        coarse = torch.cat([base.hid_sm, base.pha_sm, base.fgr_residual_sm], dim=1)
+        patches = refine_patches(self.refiner, src, bgr, coarse, locations)
+        out = F.interpolate(
+            coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
+        )
+        out = paste_patches(out, patches, locations, selection.valid.flatten())
+        return out, selection.to_map(*quarter).to(src.dtype)
+
+
+def refine_patches(refiner: Refiner, src, bgr, coarse, locations) -> torch.Tensor:
+    """(P, 4, 4, 4) refined alpha + foreground residual for the P selected locations."""
+    hp, fp = refiner.half_pad, refiner.full_pad
+    crop = 2 * (2 + 2 * hp)  # full-resolution side whose 2x2 average is the half-res window
+    src_bgr = torch.cat([_crop_zero_padded(x, locations, 4, 2 * hp, crop) for x in (src, bgr)], 1)
+    half_src_bgr = F.avg_pool2d(src_bgr, 2)
+    offset = 2 * hp - fp
+    full = src_bgr[:, :, offset : offset + 4 + 2 * fp, offset : offset + 4 + 2 * fp]
+    half_size = (src.shape[2] // 2, src.shape[3] // 2)
+    half_coarse = _interpolate_windows(coarse, locations, half_size, 2 + 2 * hp, hp)
+    return refiner.refine(torch.cat([half_coarse, half_src_bgr], dim=1), full)
+
+
+def _crop_zero_padded(x, locations, stride: int, pad: int, size: int) -> torch.Tensor:
+    """(P, C, size, size) crops starting at (row * stride - pad, col * stride - pad), with zeros
+    outside the frame (without padding the whole frame)."""
+    batch, rows, cols = locations
+    offsets = torch.arange(size, device=x.device)
+    ys = (rows * stride - pad)[:, None] + offsets
+    xs = (cols * stride - pad)[:, None] + offsets
+    inside = ((ys >= 0) & (ys < x.shape[2]))[:, :, None] & ((xs >= 0) & (xs < x.shape[3]))[:, None]
+    ys, xs = ys.clamp(0, x.shape[2] - 1), xs.clamp(0, x.shape[3] - 1)
+    patches = x[batch[:, None, None], :, ys[:, :, None], xs[:, None, :]]  # (P, size, size, C)
+    return (patches * inside[..., None]).permute(0, 3, 1, 2).contiguous()
+
+
+def _interpolate_windows(coarse, locations, half_size, size: int, pad: int) -> torch.Tensor:
+    """What F.interpolate(coarse, half_size, bilinear) padded by `pad` holds in each patch's
+    size x size window at half resolution, computed from a small coarse window per patch."""
+    batch, rows, cols = locations
+    weights_y, start_y = _bilinear_weights(rows * 2 - pad, size, half_size[0], coarse.shape[2])
+    weights_x, start_x = _bilinear_weights(cols * 2 - pad, size, half_size[1], coarse.shape[3])
+    span = weights_y.shape[2]
+    offsets = torch.arange(span, device=coarse.device)
+    ys = (start_y[:, None] + offsets)[:, :, None]
+    xs = (start_x[:, None] + offsets)[:, None, :]
+    window = coarse[batch[:, None, None], :, ys, xs]  # (P, span, span, C)
+    return torch.einsum("piy,pyxc,pjx->pcij", weights_y, window, weights_x).contiguous()
+
+
+def _bilinear_weights(first, size: int, out_size: int, in_size: int):
+    """Per patch, the (P, size, span) matrix mapping `span` input samples starting at the
+    returned (P,) start index to output samples first .. first + size - 1 of a bilinear
+    resize from in_size to out_size (align_corners=False); rows outside the output are zero."""
+    scale = in_size / out_size
+    span = min(in_size, math.ceil((size - 1) * scale) + 2)
+    dst = first[:, None] + torch.arange(size, device=first.device)
+    real = ((dst + 0.5) * scale - 0.5).clamp(min=0)
+    low = real.floor().long().clamp(max=in_size - 1)
+    lam = (real - low).clamp(0, 1)
+    high = (low + 1).clamp(max=in_size - 1)
+    start = low[:, 0].clamp(max=in_size - span)
+    inside = ((dst >= 0) & (dst < out_size)).to(real.dtype)
+    weights = torch.zeros(*dst.shape, span, device=first.device, dtype=real.dtype)
+    weights.scatter_add_(
+        2, (low - start[:, None]).clamp(0, span - 1)[..., None], ((1 - lam) * inside)[..., None]
+    )
+    weights.scatter_add_(
+        2, (high - start[:, None]).clamp(0, span - 1)[..., None], (lam * inside)[..., None]
+    )
+    return weights, start
