@@ -12,10 +12,13 @@ from tests.conftest import calibrate_random_weights, make_frame_pair
 
 
 def model_with(refine: str = "error", k: int = 50, **arch) -> torch.nn.Module:
+    """The same calibrated random weights (per architecture) under any refine setting."""
     torch.manual_seed(0)
+    calibrated = build_model(ModelConfig(refine=RefineConfig(mode="full"), **arch))
+    calibrate_random_weights(calibrated, *make_frame_pair(64, 96))
     model = build_model(ModelConfig(refine=RefineConfig(mode=refine, k=k), **arch))
-    calibrate_random_weights(model, *make_frame_pair(64, 96))
-    return model
+    model.load_state_dict(calibrated.state_dict())
+    return model.eval()
 
 
 @torch.no_grad()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -140,16 +139,15 @@ def save_checkpoint(
 
 
 def atomic_save(obj: Any, path: str | Path) -> None:
+    """torch.save to `<path>.partial`, renamed over `path` only once completely written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
-    os.close(fd)
+    partial = path.with_name(path.name + ".partial")
     try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
+        torch.save(obj, partial)
+        os.replace(partial, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        partial.unlink(missing_ok=True)
 
 
 def refine_config(mode: str, k: int, threshold: float, seed: int = 0) -> RefineConfig:

@@ -1,0 +1,44 @@
+"""The fast inference form computes what the training form computes, for every refine setting."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from bgmcli.api import build_model, prepare_for_inference
+from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.model.inference import InferenceMattingModel
+from tests.conftest import calibrate_random_weights, make_frame_pair
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize(
+    "scale,kernel_size,mode,size",
+    [
+        (0.25, 3, "error", (64, 96)),
+        (0.125, 3, "error", (96, 128)),  # coarse -> half is x4, as at 4K
+        (0.3, 3, "random", (66, 90)),  # a non-integer ratio and padding to multiples of 4
+        (0.5, 3, "uniform", (64, 80)),
+        (0.25, 1, "threshold", (64, 96)),
+    ],
+)
+def test_fast_form_matches_training_form(scale, kernel_size, mode, size):
+    torch.manual_seed(0)
+    config = ModelConfig(
+        backbone_scale=scale, kernel_size=kernel_size, refine=RefineConfig(mode=mode, k=150)
+    )
+    model = build_model(config)
+    src, bgr = make_frame_pair(*size, seed=4)
+    calibrate_random_weights(model, src, bgr)
+    training = prepare_for_inference(copy.deepcopy(model), CPU, fast=False)
+    fast = prepare_for_inference(model, CPU)
+    assert isinstance(fast, InferenceMattingModel)
+    with torch.inference_mode():
+        want, got = training(src, bgr), fast(src, bgr)
+    assert got.ref_sm.sum() > 0
+    for name, a, b in zip(want._fields, want, got, strict=True):
+        assert a.shape == b.shape, name
+        assert (a - b).abs().max() < 1e-4, name
