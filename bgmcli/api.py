@@ -16,6 +16,8 @@ from bgmcli.model.checkpoint import (
     read_checkpoint,
     split_checkpoint,
 )
+from bgmcli.model.difference_key import NAME as DIFFERENCE_KEY
+from bgmcli.model.difference_key import DifferenceKey
 from bgmcli.model.inference import InferenceMattingModel
 from bgmcli.model.matting import MattingModel
 
@@ -33,14 +35,17 @@ def load_model(
     kernel_size: int = 3,
     device: str | torch.device = "cpu",
     fast: bool = True,
-) -> MattingModel:
+) -> MattingModel | DifferenceKey:
     """A MattingModel in eval mode on `device`, built from `checkpoint`.
 
     `checkpoint` is one of ours (it carries its config) or an official BackgroundMattingV2
     `.pth` (backbone inferred from its keys when `backbone` is None); None means the bundled
     default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
-    `fast=False` returns the training form (unfolded batch norm, the readable refiner).
+    `checkpoint="difference-key"` gives the classic difference-key baseline instead.
+    `fast=False` returns the training form (the readable refiner of the paper).
     """
+    if str(checkpoint) == DIFFERENCE_KEY:
+        return DifferenceKey(backbone_scale=backbone_scale).to(resolve_device(device)).eval()
     path = Path(checkpoint) if checkpoint is not None else _bundled_model()
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
     refine_cfg = RefineConfig(mode=refine, k=k, threshold=threshold)
