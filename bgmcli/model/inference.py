@@ -38,6 +38,12 @@ class InferenceMattingModel(MattingModel):
             setattr(fast, name, getattr(model, name))
         return fast.eval()
 
+    def finish_outputs(self, pha_fgr, src, height: int, width: int):
+        # pha_fgr is a fresh tensor of this call: finish it in place, no full-resolution copies.
+        pha = pha_fgr[:, :1].clamp_(0.0, 1.0)
+        fgr = pha_fgr[:, 1:].add_(src).clamp_(0.0, 1.0)
+        return pha[:, :, :height, :width], fgr[:, :, :height, :width]
+
     def upsample_and_refine(self, src, bgr, base: BaseOutput):
         if self.refine.mode in ("none", "full"):
             return super().upsample_and_refine(src, bgr, base)

@@ -70,14 +70,21 @@ class MattingModel(nn.Module):
         bgr_sm = downsample(bgr, self.config.backbone_scale)
         base = self.base(src_sm, bgr_sm)
         pha_fgr, ref_sm = self.upsample_and_refine(src, bgr, base)
+        pha, fgr = self.finish_outputs(pha_fgr, src, height, width)
         return MattingOutput(
-            pha=pha_fgr[:, :1, :height, :width].clamp(0.0, 1.0),
-            fgr=(pha_fgr[:, 1:] + src)[:, :, :height, :width].clamp(0.0, 1.0),
+            pha=pha,
+            fgr=fgr,
             pha_sm=base.pha_sm,
             fgr_sm=(base.fgr_residual_sm + src_sm).clamp(0.0, 1.0),
             err_sm=base.err_sm,
             ref_sm=ref_sm,
         )
+
+    def finish_outputs(self, pha_fgr, src, height: int, width: int):
+        """Clamped alpha and foreground (residual + source), cropped back to the input size."""
+        pha = pha_fgr[:, :1, :height, :width].clamp(0.0, 1.0)
+        fgr = (pha_fgr[:, 1:] + src)[:, :, :height, :width].clamp(0.0, 1.0)
+        return pha, fgr
 
     def upsample_and_refine(self, src, bgr, base: BaseOutput):
         """Full-resolution (alpha, foreground residual) as (B, 4, H, W) and the refinement map."""
