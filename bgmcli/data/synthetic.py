@@ -1,0 +1,145 @@
+"""Procedural matting samples: textured silhouettes with hair, veils and motion blur over
+photographic or procedural backgrounds; item i depends only on (seed, i).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from bgmcli.data import augment, shapes
+
+Size = tuple[int, int]
+
+PHOTOS = (
+    "astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "immunohistochemistry",
+    "hubble_deep_field", "brick", "grass", "gravel", "moon", "retina", "colorwheel", "page",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def photo_pool() -> tuple[torch.Tensor, ...]:
+    """scikit-image's bundled photographs as float32 (3, H, W) tensors, loaded once per process."""
+    import skimage.data
+
+    pool = []
+    for name in PHOTOS:
+        img = np.asarray(getattr(skimage.data, name)())
+        if img.ndim == 2:
+            img = np.repeat(img[..., None], 3, axis=2)
+        t = torch.from_numpy(np.ascontiguousarray(img[..., :3].transpose(2, 0, 1))).float() / 255
+        pool.append(t)
+    return tuple(pool)
+
+
+def _tint(img: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    # Grayscale photos get a random colour cast so that they are not all neutral.
+    if float((img[0] - img[1]).abs().mean()) < 1e-3:
+        img = img * torch.from_numpy(rng.uniform(0.4, 1.2, (3, 1, 1)).astype(np.float32))
+    return img.clamp(0, 1)
+
+
+def photo_crop(rng: np.random.Generator, hw: Size, exclude: int = -1) -> tuple[torch.Tensor, int]:
+    """A random crop of a random photograph (not `exclude`), possibly flipped."""
+    pool = photo_pool()
+    k = int(rng.integers(len(pool)))
+    if k == exclude:
+        k = (k + 1) % len(pool)
+    img = augment.random_crop(pool[k], rng, hw, zoom=(1.0, 3.0))
+    if rng.random() < 0.5:
+        img = img.flip(-1)
+    return _tint(img, rng), k
+
+
+def _colours(rng: np.random.Generator, n: int) -> torch.Tensor:
+    return torch.from_numpy(rng.uniform(0, 1, (n, 3, 1, 1)).astype(np.float32))
+
+
+def procedural(rng: np.random.Generator, hw: Size) -> torch.Tensor:
+    """A gradient, smooth noise or stripes texture (3, H, W)."""
+    h, w = hw
+    ys = torch.linspace(-1, 1, h)[:, None]
+    xs = torch.linspace(-1, 1, w)[None, :]
+    a = rng.uniform(0, 2 * math.pi)
+    proj = xs * math.cos(a) + ys * math.sin(a)
+    c = _colours(rng, 2)
+    kind = rng.integers(3)
+    if kind == 0:  # linear gradient
+        t = ((proj + 1.5) / 3).clamp(0, 1)
+    elif kind == 1:  # stripes
+        t = 0.5 + 0.5 * torch.sin(proj * rng.uniform(3, 40) + rng.uniform(0, 6.3))
+    else:  # smooth noise: a few octaves of upsampled random grids
+        g = int(rng.integers(3, 12))
+        low = torch.from_numpy(rng.uniform(0, 1, (1, 3, g, g)).astype(np.float32))
+        mid = F.interpolate(low, size=(max(2, h // 4), max(2, w // 4)), mode="bicubic")
+        return F.interpolate(mid, size=hw, mode="bilinear", align_corners=False)[0].clamp(0, 1)
+    return c[0] * (1 - t) + c[1] * t
+
+
+def background(rng: np.random.Generator, hw: Size) -> tuple[torch.Tensor, int]:
+    """The live background: a photograph (70%) or a procedural texture; returns its photo index."""
+    if rng.random() < 0.7:
+        return photo_crop(rng, hw)
+    return procedural(rng, hw), -1
+
+
+def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: int):
+    """A photo-textured foreground, sometimes tinted toward the background's colours (hard case)."""
+    fgr = photo_crop(rng, hw, exclude)[0] if rng.random() < 0.85 else procedural(rng, hw)
+    if rng.random() < 0.25:
+        t = rng.uniform(0.3, 0.8)
+        fgr = fgr * (1 - t) + augment.channel_mean(live) * t
+    return fgr
+
+
+def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Tensor):
+    """Alpha with silhouette, hair and veil; recolours `fgr` where the strands are."""
+    body = shapes.silhouette(rng, hw)
+    n_hair = int(rng.integers(0, 150)) if rng.random() < 0.7 else 0
+    hair = shapes.strands(rng, body, n_hair)
+    pha = shapes.over(body, hair)
+    if rng.random() < 0.6:
+        # Hair colour: dark/natural, or the background's own colour (the hardest case).
+        hair_col = _colours(rng, 1)[0] * rng.uniform(0.2, 1.0)
+        if rng.random() < 0.3:
+            hair_col = augment.channel_mean(live)
+        only = hair * (1 - body)
+        fgr = fgr * (1 - only) + hair_col * only
+    if rng.random() < 0.3:
+        pha = shapes.over(pha, shapes.veil(rng, hw))
+    return fgr, pha
+
+
+def generate(rng: np.random.Generator, hw: Size, augment_: bool = True) -> dict[str, torch.Tensor]:
+    """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
+    live, k = background(rng, hw)
+    fgr = foreground(rng, hw, live, exclude=k)
+    fgr, pha = matte(rng, hw, fgr, live)
+    if rng.random() < 0.3:
+        # Blur the premultiplied colour with the alpha so the blurred fgr is not haloed.
+        prem, pha = augment.motion_blur([fgr * pha, pha], rng)
+        fgr = torch.where(pha > 1e-3, prem / pha.clamp(min=1e-3), fgr)
+    # Snap float round-off so that opaque and empty regions are exactly 1 and 0.
+    pha = torch.where(pha > 1 - 1e-4, 1.0, torch.where(pha < 1e-4, 0.0, pha))
+    return augment.compose_sample(fgr.clamp(0, 1), pha, live, rng, augment_)
+
+
+class SyntheticDataset(Dataset):
+    """`length` procedural samples of size (H, W); item i is a pure function of (seed, i)."""
+
+    def __init__(self, *, size: Size, length: int, seed: int, augment: bool = True):
+        self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        if not 0 <= i < self.length:
+            raise IndexError(i)
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, i]))
+        return generate(rng, self.size, self.augment)

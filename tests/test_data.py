@@ -1,0 +1,198 @@
+"""Training data: deterministic synthetic samples, folder layouts and their bad-input errors."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from bgmcli.data import build_dataset
+from bgmcli.data.augment import perturb_plate
+from bgmcli.errors import BgmError
+
+SIZE = (64, 64)
+KEYS = {"src": 3, "bgr": 3, "true_pha": 1, "true_fgr": 3}
+
+
+def _check_item(item: dict[str, torch.Tensor], size=SIZE) -> None:
+    assert set(item) == set(KEYS)
+    for key, channels in KEYS.items():
+        t = item[key]
+        assert t.dtype == torch.float32 and t.shape == (channels, *size), key
+        assert float(t.min()) >= 0 and float(t.max()) <= 1, key
+
+
+def _synthetic(seed=0, length=16, augment=True):
+    return build_dataset("synthetic", size=SIZE, length=length, seed=seed, augment=augment)
+
+
+def test_synthetic_is_deterministic_per_seed_and_index():
+    a, b = _synthetic(), _synthetic()
+    for i in (0, 5):
+        for key in KEYS:
+            assert torch.equal(a[i][key], b[i][key])
+    assert not torch.equal(a[0]["src"], a[1]["src"])
+    assert not torch.equal(a[0]["src"], _synthetic(seed=1)[0]["src"])
+
+
+def test_synthetic_does_not_depend_on_thread_count():
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = _synthetic()[3]
+        torch.set_num_threads(2)
+        two = _synthetic()[3]
+    finally:
+        torch.set_num_threads(before)
+    for key in KEYS:
+        assert torch.equal(one[key], two[key])
+
+
+def test_synthetic_shapes_ranges_and_soft_alpha():
+    ds = _synthetic(length=8)
+    assert len(ds) == 8
+    with pytest.raises(IndexError):
+        ds[8]
+    for i in range(8):
+        item = ds[i]
+        _check_item(item)
+        pha = item["true_pha"]
+        assert (pha == 0).any() and (pha == 1).any()
+        assert ((pha > 0.05) & (pha < 0.95)).any()  # soft edges, hair, veils
+
+
+def test_plate_differs_from_live_background_only_slightly():
+    ds = _synthetic(length=6)
+    plain = _synthetic(length=6, augment=False)
+    diffs = []
+    for i in range(6):
+        item = ds[i]
+        bg = item["true_pha"] < 1e-3  # where src shows only the (live) background
+        diff = (item["src"] - item["bgr"]).abs()[bg.expand(3, -1, -1)].mean()
+        diffs.append(float(diff))
+        p = plain[i]  # without augmentation the plate is the live background exactly
+        bg = p["true_pha"] == 0
+        assert torch.equal(p["src"][bg.expand(3, -1, -1)], p["bgr"][bg.expand(3, -1, -1)])
+    assert all(d < 0.25 for d in diffs)
+    assert np.mean(diffs) > 0.005
+
+
+def test_perturb_plate_is_a_small_change():
+    live = torch.rand(3, 1, 1).expand(3, 64, 64).clone()
+    plate = perturb_plate(live, np.random.default_rng(0))
+    assert plate.shape == live.shape and not torch.equal(plate, live)
+    assert float((plate - live).abs().mean()) < 0.2
+
+
+def test_unknown_kind_lists_known():
+    with pytest.raises(BgmError, match="synthetic, folders"):
+        build_dataset("nope", size=SIZE, length=1, seed=0)
+
+
+# --- folder layouts -------------------------------------------------------------------------
+
+
+def _rgb(seed: int, h=40, w=48) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _alpha(h=40, w=48) -> np.ndarray:
+    yy, xx = np.mgrid[:h, :w]
+    r = np.hypot(yy - h / 2, xx - w / 2)
+    return np.clip((12 - r) * 40 + 128, 0, 255).astype(np.uint8)
+
+
+def _frames(folder, n, kind):
+    folder.mkdir(parents=True)
+    for k in range(n):
+        img = _rgb(k) if kind == "fgr" else _alpha()
+        Image.fromarray(img).save(folder / f"{k:04d}.png")
+
+
+def _video(path, n, kind):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 48, 40, "yuv420p"
+        for k in range(n):
+            img = _rgb(k) if kind == "fgr" else np.repeat(_alpha()[..., None], 3, 2)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        out.mux(stream.encode())
+
+
+def _folders(root, **kw):
+    return build_dataset("folders", size=SIZE, length=4, seed=0, root=str(root), **kw)
+
+
+def _check_dataset(ds):
+    items = [ds[i] for i in range(len(ds))]
+    for item in items:
+        _check_item(item)
+    again = ds[1]
+    assert all(torch.equal(items[1][k], again[k]) for k in KEYS)
+
+
+def test_videomatte_frame_folders(tmp_path):
+    for clip, n in (("a", 3), ("b", 2)):
+        _frames(tmp_path / "fgr" / clip, n, "fgr")
+        _frames(tmp_path / "pha" / clip, n, "pha")
+    ds = _folders(tmp_path)
+    _check_dataset(ds)
+    assert any(((ds[i]["true_pha"] > 0.05) & (ds[i]["true_pha"] < 0.95)).any() for i in range(4))
+
+
+def test_videomatte_videos_with_background_folder(tmp_path):
+    _video(tmp_path / "fgr" / "clip.mp4", 4, "fgr")
+    _video(tmp_path / "pha" / "clip.mp4", 4, "pha")
+    bgs = tmp_path / "bgs"
+    bgs.mkdir()
+    Image.fromarray(_rgb(9, 80, 80)).save(bgs / "room.jpg")
+    _video(bgs / "street.mp4", 3, "fgr")
+    _check_dataset(_folders(tmp_path, backgrounds=str(bgs)))
+
+
+def test_photomatte_rgba_pngs(tmp_path):
+    for k in range(2):
+        rgba = np.dstack([_rgb(k), _alpha()])
+        Image.fromarray(rgba, "RGBA").save(tmp_path / f"p{k}.png")
+    _check_dataset(_folders(tmp_path))
+    _check_dataset(_folders(tmp_path, augment=False))
+
+
+@pytest.mark.parametrize(
+    "make, named",
+    [
+        (lambda r: None, "missing"),
+        (lambda r: r.mkdir(), "r"),
+        (lambda r: _frames(r / "fgr" / "a", 2, "fgr"), "pha"),
+        (lambda r: (_frames(r / "fgr" / "a", 2, "fgr"), _frames(r / "pha" / "b", 2, "pha")), "a"),
+        (lambda r: (_frames(r / "fgr" / "a", 3, "fgr"), _frames(r / "pha" / "a", 2, "pha")), "a"),
+        (lambda r: (r.mkdir(), Image.fromarray(_rgb(0)).save(r / "x.png")), "x.png"),
+    ],
+    ids=["missing", "empty", "no-pha", "name-mismatch", "count-mismatch", "png-without-alpha"],
+)
+def test_bad_dataset_folder_is_one_line_error_naming_it(tmp_path, make, named):
+    root = tmp_path / ("missing" if named == "missing" else "r")
+    make(root)
+    with pytest.raises(BgmError) as err:
+        _folders(root)
+    msg = str(err.value)
+    assert "\n" not in msg and named in msg
+
+
+def test_videos_with_different_frame_counts(tmp_path):
+    _video(tmp_path / "fgr" / "clip.mp4", 4, "fgr")
+    _video(tmp_path / "pha" / "clip.mp4", 3, "pha")
+    with pytest.raises(BgmError, match="clip.mp4"):
+        _folders(tmp_path)
+
+
+def test_bad_backgrounds_folder(tmp_path):
+    Image.fromarray(np.dstack([_rgb(0), _alpha()]), "RGBA").save(tmp_path / "p.png")
+    with pytest.raises(BgmError, match="nowhere"):
+        _folders(tmp_path, backgrounds=str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BgmError, match="empty"):
+        _folders(tmp_path, backgrounds=str(tmp_path / "empty"))
