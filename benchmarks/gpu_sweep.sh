@@ -11,15 +11,16 @@ set -uo pipefail  # no -e: a failed step is recorded and the sweep goes on
 OUTDIR=${1:-${OUT:-./gpu-sweep}}
 DEVICE=${DEVICE:-cuda}
 QUICK=${QUICK:-0}
-BUDGET=${BUDGET:-270}
 PYTHON=${PYTHON:-$(command -v python || command -v python3)}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # runs from a checkout without installing
 
 if [[ $QUICK == 1 ]]; then  # tests the script, not the model: tiny frames, one backbone
-  HD=64x48 UHD=96x64 ITERS=2 WARMUP=1 BIG=2 BACKBONES=${BACKBONES:-mobilenetv2}
+  HD=64x48 UHD=96x64 ITERS=1 WARMUP=0 BIG=2 BACKBONES=${BACKBONES:-mobilenetv2}
+  BUDGET=${BUDGET:-600}
 else
   HD=hd UHD=4k ITERS=50 WARMUP=10 BIG=8 BACKBONES=${BACKBONES:-mobilenetv2,resnet50,resnet101}
+  BUDGET=${BUDGET:-270}
 fi
 if [[ $DEVICE == cpu ]]; then
   HALF=bf16 COMPILE=${COMPILE:-0}  # fp16 is refused on CPU; compiling there takes minutes
@@ -61,33 +62,40 @@ print(json.dumps({"gpu": gpu, "torch": torch.__version__, "cuda": torch.version.
                   "cpu_threads": torch.get_num_threads(), "python": platform.python_version()}))
 PY
 
-# 1. eager, batch 1: everything (a few seconds per configuration)
-for precision in "$HALF" fp32; do
-  ours "eager_$precision" -r "$HD,$UHD" --backbone "$BACKBONES" --precision "$precision"
-  ref "eager_$precision" -r "$HD,$UHD" --backbone "$BACKBONES" --precision "$precision"
-done
-# 2. eager, large batch, mobilenetv2 at half precision
-ours "eager_${HALF}_b$BIG" -r "$HD,$UHD" --backbone mobilenetv2 --precision "$HALF" --batch "$BIG"
-ref "eager_${HALF}_b$BIG" -r "$HD,$UHD" --backbone mobilenetv2 --precision "$HALF" --batch "$BIG"
-if [[ $COMPILE == 1 ]]; then
-  # 3. compiled (CUDA graphs), the goal configurations first; compiling dominates the time
-  for config in "$HD resnet50 1" "$UHD mobilenetv2 1" "$HD mobilenetv2 $BIG"; do
+# Priority order: ours first (the issue gives the reference's figures), goal configurations
+# first, eager before compiled (compiling dominates the time); one step per precision, so that
+# a failure at one precision keeps the other's rows.
+GOALS=("$HD resnet50 1" "$UHD mobilenetv2 1" "$HD mobilenetv2 $BIG")
+REST=("$HALF $HD mobilenetv2,resnet101" "$HALF $UHD resnet50,resnet101"
+      "fp32 $HD $BACKBONES" "fp32 $UHD $BACKBONES")
+
+eager() {  # eager IMPL: batch 1 everything, then mobilenetv2 at a large batch
+  for precision in "$HALF" fp32; do
+    "$1" "eager_$precision" -r "$HD,$UHD" --backbone "$BACKBONES" --precision "$precision"
+  done
+  "$1" "eager_${HALF}_b$BIG" -r "$HD,$UHD" --backbone mobilenetv2 --precision "$HALF" \
+    --batch "$BIG"
+}
+compiled_goals() {  # compiled_goals IMPL: the goal configurations (the reference: batch 1)
+  for config in "${GOALS[@]}"; do
     read -r res backbone batch <<< "$config"
-    args=(-r "$res" --backbone "$backbone" --precision "$HALF" --batch "$batch" --compile)
-    ours "compiled_${HALF}_${res}_${backbone}_b$batch" "${args[@]}"
-    [[ $batch == 1 ]] && ref "compiled_${HALF}_${res}_${backbone}_b$batch" "${args[@]}"
+    [[ $1 == ref && $batch != 1 ]] && continue
+    "$1" "compiled_${HALF}_${res}_${backbone}_b$batch" -r "$res" --backbone "$backbone" \
+      --precision "$HALF" --batch "$batch" --compile
   done
-  # 4. compiled, the rest, while the budget lasts: ours, then the reference
-  rest=("$HALF $HD mobilenetv2,resnet101" "$HALF $UHD resnet50,resnet101"
-        "fp32 $HD $BACKBONES" "fp32 $UHD $BACKBONES")
-  for impl in ours ref; do
-    for config in "${rest[@]}"; do
-      read -r precision res backbones <<< "$config"
-      "$impl" "compiled_${precision}_$res" -r "$res" --backbone "$backbones" \
-        --precision "$precision" --compile
-    done
+}
+compiled_rest() {  # compiled_rest IMPL: the other configurations, while the budget lasts
+  for config in "${REST[@]}"; do
+    read -r precision res backbones <<< "$config"
+    "$1" "compiled_${precision}_$res" -r "$res" --backbone "$backbones" \
+      --precision "$precision" --compile
   done
-fi
+}
+
+eager ours
+if [[ $COMPILE == 1 ]]; then compiled_goals ours; fi
+eager ref
+if [[ $COMPILE == 1 ]]; then compiled_goals ref; compiled_rest ours; compiled_rest ref; fi
 echo "gpu_sweep: sweep took $((SECONDS - START)) s" >&2
 
 "$PYTHON" "$ROOT/benchmarks/sweep_report.py" "$OUTDIR" > /dev/null

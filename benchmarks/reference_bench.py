@@ -14,36 +14,42 @@ from pathlib import Path
 import torch
 
 from bgmcli.bench import (
-    CALIBRATION_MAX,
     COMPILE_CALLS,
-    MIN_SIDE,
     paper_defaults,
     parse_resolution,
     refined_fraction,
     split_values,
 )
-from bgmcli.benchdata import calibrate_batchnorm, synthetic_pair
+from bgmcli.benchdata import CPU, calibration_size, synthetic_pair
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.measure import measure, percentile
+from bgmcli.model.calibration import calibrate_random_weights
 
 
-def build_reference(backbone: str, scale: float, k: int, width: int, height: int):
-    """MattingRefine with seeded random weights, BatchNorm calibrated by one train-mode pass at
-    batch 2 on a frame like the benchmark's (shrunk to fit CALIBRATION_MAX), in eval mode.
-    `k` counts 4x4 patches: refine_sample_pixels is 16 k (capped at the frame's patch count)."""
+def build_reference(
+    backbone: str, scale: float, k: int, width: int, height: int, device: torch.device = CPU
+):
+    """MattingRefine with seeded random weights calibrated in fp32 on `device` as `bgm bench`
+    calibrates ours, on a frame like the benchmark's (shrunk to fit CALIBRATION_MAX)."""
+    model = reference_model(backbone, scale, k, width, height).to(device)
+    size = calibration_size(width, height)
+    # topk fails when asked for more patches than a frame has: cap for each frame size
+    model.refiner.sample_pixels = 16 * min(k, (size[0] // 4) * (size[1] // 4))
+    calibrate_random_weights(model, *synthetic_pair(*size, 1, device, torch.float32))
+    model.refiner.sample_pixels = 16 * min(k, (width // 4) * (height // 4))
+    return model.eval()
+
+
+def reference_model(backbone: str, scale: float, k: int, width: int, height: int):
+    """The uncalibrated reference network; `k` counts 4x4 patches, so refine_sample_pixels is
+    16 k (capped at the frame's patch count)."""
     from BackgroundMattingV2.model import MattingRefine
 
     torch.manual_seed(0)
+    pixels = 16 * min(k, (width // 4) * (height // 4))
     model = MattingRefine(
-        backbone, backbone_scale=scale, refine_mode="sampling", refine_sample_pixels=16 * k
+        backbone, backbone_scale=scale, refine_mode="sampling", refine_sample_pixels=pixels
     )
-    shrink = min(1.0, CALIBRATION_MAX[0] / width, CALIBRATION_MAX[1] / height)
-    size = (max(MIN_SIDE, round(width * shrink)), max(MIN_SIDE, round(height * shrink)))
-    size = (size[0] // 4 * 4, size[1] // 4 * 4)  # the reference needs multiples of 4
-    # topk fails when asked for more patches than a frame has: cap for each frame size
-    model.refiner.sample_pixels = 16 * min(k, (size[0] // 4) * (size[1] // 4))
-    calibrate_batchnorm(model, *synthetic_pair(*size, 2, torch.device("cpu"), torch.float32))
-    model.refiner.sample_pixels = 16 * min(k, (width // 4) * (height // 4))
     return model.requires_grad_(False)
 
 
@@ -65,7 +71,7 @@ def bench_reference(
     dev = resolve_device(device)
     dtype = resolve_dtype(precision, dev)
     torch.backends.cudnn.benchmark = dev.type == "cuda"
-    model = build_reference(backbone, scale, k, width, height).to(dev, dtype)
+    model = build_reference(backbone, scale, k, width, height, dev).to(dtype)
     src, bgr = synthetic_pair(width, height, batch, dev, dtype)
     run = torch.compile(model, mode="reduce-overhead" if dev.type == "cuda" else None)
     run = run if compile else model

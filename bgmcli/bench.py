@@ -5,6 +5,7 @@ Measures whatever `load_model` / `prepare_for_inference` return, so it follows t
 
 from __future__ import annotations
 
+import copy
 import gc
 import itertools
 import time
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.api import build_model, load_model, prepare_for_inference
-from bgmcli.benchdata import calibrate_batchnorm, synthetic_pair
+from bgmcli.api import load_model, prepare_for_inference
+from bgmcli.benchdata import MIN_SIDE, calibrated_random_model, synthetic_pair
 from bgmcli.config import ModelConfig, RefineConfig
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
@@ -26,8 +27,6 @@ from bgmcli.model.matting import downsample, pad_to_multiple
 RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}
 HD_AREA = 1920 * 1080
 HD_K = 5_000  # the paper's k at HD; 4K's 20 000 is the same 3.9% of the frame
-MIN_SIDE = 32
-CALIBRATION_MAX = (960, 540)  # BN calibration frame: the bench frame shrunk to fit this
 DEFAULT_BACKBONE = "mobilenetv2"
 COMPILE_CALLS = 3  # untimed calls before the warm-up with --compile
 
@@ -170,26 +169,26 @@ def _parse_scale(value: str) -> float:
 
 def run_sweep(configs: Sequence[BenchConfig], progress: Progress | None = None) -> list[dict]:
     """One row per configuration, in order; `progress(i, n, cfg)` before each."""
-    rows = []
+    rows, cache = [], {}
     for index, cfg in enumerate(configs):
         if progress is not None:
             progress(index, len(configs), cfg)
-        rows.append(run_config(cfg))
+        rows.append(run_config(cfg, cache))
     return rows
 
 
-def run_config(cfg: BenchConfig) -> dict:
+def run_config(cfg: BenchConfig, cache: dict | None = None) -> dict:
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.precision, device)
     with _num_threads(cfg.threads), _cudnn_benchmark(device):
         try:
-            return _measure_config(cfg, device, dtype)
+            return _measure_config(cfg, device, dtype, cache)
         finally:
             _release(device, cfg.compile)
 
 
-def _measure_config(cfg: BenchConfig, device: torch.device, dtype: torch.dtype) -> dict:
-    model = make_model(cfg, device).to(dtype)
+def _measure_config(cfg: BenchConfig, device: torch.device, dtype: torch.dtype, cache) -> dict:
+    model = make_model(cfg, device, cache).to(dtype)
     src, bgr = synthetic_pair(cfg.width, cfg.height, cfg.batch, device, dtype)
     # CUDA graphs (reduce-overhead) on GPU: the issue's compiled reference numbers use them.
     mode = "reduce-overhead" if device.type == "cuda" else None
@@ -233,9 +232,10 @@ def _row(cfg, model, device, timing, split, fraction) -> dict:
     }
 
 
-def make_model(cfg: BenchConfig, device: torch.device) -> torch.nn.Module:
-    """The checkpoint via load_model, or random weights with calibrated BatchNorm statistics
-    (realistic activations and error maps), prepared exactly as load_model prepares."""
+def make_model(cfg: BenchConfig, device: torch.device, cache: dict | None = None):
+    """The checkpoint via load_model, or random weights calibrated on a synthetic frame (see
+    `calibrated_random_model`), prepared exactly as load_model prepares. `cache` keeps the last
+    calibrated network, so a sweep over precision, batch or threads calibrates it once."""
     if cfg.checkpoint is not None:
         return load_model(
             cfg.checkpoint, backbone=cfg.backbone, backbone_scale=cfg.backbone_scale,
@@ -246,12 +246,13 @@ def make_model(cfg: BenchConfig, device: torch.device) -> torch.nn.Module:
         backbone_scale=cfg.backbone_scale,
         refine=RefineConfig(mode=cfg.refine, k=cfg.k),
     )
-    torch.manual_seed(0)  # the same weights for every run of a configuration
-    model = build_model(config)
-    scale = min(1.0, CALIBRATION_MAX[0] / cfg.width, CALIBRATION_MAX[1] / cfg.height)
-    size = (max(MIN_SIDE, round(cfg.width * scale)), max(MIN_SIDE, round(cfg.height * scale)))
-    calibrate_batchnorm(model, *synthetic_pair(*size, 2, torch.device("cpu"), torch.float32))
-    return prepare_for_inference(model, device)
+    cache = {} if cache is None else cache
+    key = (str(device), config, cfg.width, cfg.height)
+    if key not in cache:
+        cache.clear()  # one at a time: precision, batch and threads vary innermost
+        cache[key] = calibrated_random_model(config, cfg.width, cfg.height, device)
+    # a copy: preparing folds batch norm into the shared modules, and .to(dtype) casts in place
+    return prepare_for_inference(copy.deepcopy(cache[key]), device)
 
 
 def time_split(model, src, bgr, device, iters: int) -> tuple[float | None, float | None]:

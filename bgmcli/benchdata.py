@@ -1,13 +1,21 @@
-"""Synthetic but realistic benchmark material: a smooth background plate with a soft-edged
-foreground blob composited over it, and BatchNorm calibration so random weights behave like
-trained ones (normalised activations, an error map that is neither all zero nor all one)."""
+"""Synthetic but realistic benchmark material: frames (a smooth background plate and a soft-edged
+foreground blob composited over it, so the error map has edges to find) and random networks
+calibrated on them so that activations, alpha and error maps look like a trained model's."""
 
 from __future__ import annotations
 
 import math
 
 import torch
-from torch import nn
+
+from bgmcli.api import build_model
+from bgmcli.config import ModelConfig
+from bgmcli.model.calibration import calibrate_random_weights
+from bgmcli.model.matting import MattingModel
+
+CALIBRATION_MAX = (960, 540)  # the calibration frame: the benchmark's shrunk to fit this
+MIN_SIDE = 32
+CPU = torch.device("cpu")
 
 
 def synthetic_pair(
@@ -63,17 +71,20 @@ def _batched(frame: torch.Tensor, batch: int, dtype: torch.dtype) -> torch.Tenso
     return frame.to(dtype).unsqueeze(0).repeat(batch, 1, 1, 1).contiguous()
 
 
-@torch.no_grad()
-def calibrate_batchnorm(model: nn.Module, src: torch.Tensor, bgr: torch.Tensor) -> nn.Module:
-    """Set every BatchNorm's running statistics to those of one train-mode pass over (src, bgr)
-    (a batch of at least 2, for the pooled ASPP branch), then return the model in eval mode."""
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a cumulative average: after one batch, exactly its statistics
-    model.train()
-    model(src, bgr)
-    for norm, momentum in zip(norms, momenta, strict=True):
-        norm.momentum = momentum
+def calibrated_random_model(
+    config: ModelConfig, width: int, height: int, device: torch.device
+) -> MattingModel:
+    """The training-form network with seeded random weights (the same for every run), calibrated
+    in fp32 on `device` on a frame like the benchmark's: BatchNorm statistics and output heads
+    (bgmcli.model.calibration)."""
+    torch.manual_seed(0)
+    model = build_model(config).to(device)
+    frames = synthetic_pair(*calibration_size(width, height), 1, device, torch.float32)
+    calibrate_random_weights(model, *frames)
     return model.eval()
+
+
+def calibration_size(width: int, height: int) -> tuple[int, int]:
+    """The frame shrunk to fit CALIBRATION_MAX, sides multiples of 4 (for the reference too)."""
+    scale = min(1.0, CALIBRATION_MAX[0] / width, CALIBRATION_MAX[1] / height)
+    return tuple(max(MIN_SIDE, round(side * scale) // 4 * 4) for side in (width, height))
