@@ -28,7 +28,6 @@ from PIL import Image
 from skimage import data
 
 from bgmcli.api import build_model, load_model
-from bgmcli.benchdata import calibrate_batchnorm
 from bgmcli.config import ModelConfig
 from bgmcli.engine.compose import GREEN, to_float
 from bgmcli.engine.pipeline import Batch, Matter
@@ -74,6 +73,17 @@ def decoded(clip: Path) -> list[np.ndarray]:
     return images
 
 
+def calibrate_batchnorm(model: torch.nn.Module, src: torch.Tensor, bgr: torch.Tensor) -> None:
+    """Every BatchNorm's running statistics from one train-mode pass (batch >= 2)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average: after one batch, exactly its statistics
+    model.train()
+    model(src, bgr)
+    model.eval()
+
+
 def make_checkpoint(backbone: str, folder: Path, images, plate: np.ndarray) -> Path:
     """Random weights, BatchNorm statistics from two frames at half size."""
     small = [np.asarray(Image.fromarray(i).resize((WIDTH // 2, HEIGHT // 2))) for i in images[:2]]
@@ -115,7 +125,8 @@ def serial(checkpoint: Path, clip: Path, plate: np.ndarray, folder: Path) -> flo
     matter = Matter(model, torch.device("cpu"), torch.float32, outputs, bgr=bgr, tgt=green)
     count = 0
     for frame in source.frames():
-        pictures = matter(Batch(torch.from_numpy(frame.image[None]), None, None, [frame.pts]))
+        src = to_float(torch.from_numpy(frame.image[None]))
+        pictures = matter(Batch(src, None, None, [frame.pts]))
         for output, sink in zip(outputs, sinks, strict=True):
             sink.write(pictures[output.kind], [frame.pts])
         count += 1

@@ -70,9 +70,10 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 
 def to_uint8(pictures: torch.Tensor) -> torch.Tensor:
-    """float (B, C, H, W) in [0, 1] -> uint8 (B, H, W, C), contiguous, on the same device."""
-    scaled = pictures.float().mul(255).round_().clamp_(0, 255).to(torch.uint8)
-    return scaled.permute(0, 2, 3, 1).contiguous()
+    """float (B, C, H, W) in [0, 1] -> uint8 (B, C, H, W), rounded, on the same device.
+
+    Planes stay planar: the encoder threads interleave them, off the model's thread."""
+    return pictures.float().mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
 
 
 def picture(kind: str, out, tgt: torch.Tensor | None, *, rgba: bool) -> torch.Tensor:
@@ -87,7 +88,7 @@ def picture(kind: str, out, tgt: torch.Tensor | None, *, rgba: bool) -> torch.Te
     if kind == "fgr":
         return torch.cat([fgr, pha], 1) if rgba else fgr
     if kind == "com":
-        return torch.cat([fgr, pha], 1) if tgt is None else fgr * pha + tgt * (1 - pha)
+        return torch.cat([fgr, pha], 1) if tgt is None else torch.lerp(tgt.float(), fgr, pha)
     height, width = pha.shape[2:]
     padded = (-(-height // 4) * 4, -(-width // 4) * 4)  # the model's internal padded size
     if kind == "err":

@@ -38,6 +38,6 @@ def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
-    """uint8 (H, W, 1 | 3 | 4) as grey, RGB or RGBA PNG; fast compression (frames are many)."""
-    pixels = image[:, :, 0] if image.shape[2] == 1 else image  # Pillow infers L, RGB, RGBA
-    Image.fromarray(np.ascontiguousarray(pixels)).save(path, format="PNG", compress_level=1)
+    """uint8 (H, W) or (H, W, 3 | 4) as grey, RGB or RGBA PNG; fast compression (frames are
+    many). Pillow infers the mode from the shape."""
+    Image.fromarray(image).save(path, format="PNG", compress_level=1)

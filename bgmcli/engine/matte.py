@@ -63,6 +63,8 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
     """Mattes `config.input` against `config.background`; `model` overrides loading one."""
     report = report or SilentReporter()
     began = time.perf_counter()
+    device = resolve_device(config.device)
+    dtype = resolve_dtype(config.precision, device)
     with ExitStack() as stack:
         source = open_source(config.input, start=config.start, duration=config.duration)
         stack.callback(source.close)
@@ -78,9 +80,11 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         check_outputs(outputs, overwrite=config.overwrite)
         background = Background(config.background, info, align=config.align, warn=report.warn)
         stack.callback(lambda: _warn_if(report, background.close()))
-        device = resolve_device(config.device)
-        dtype = resolve_dtype(config.precision, device)
         model = model if model is not None else _load_model(config, info, device)
+        matter = Matter(
+            model, device, dtype, outputs,
+            bgr=_on_device(background.static, device), tgt=target_tensor(target, device),
+        )  # fmt: skip
         prepare_outdir(outdir)
         audio = _audio(config, info, fmt, outputs, stack)
         encoders = _open_encoders(outputs, fmt, info, audio)
@@ -89,12 +93,6 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
                 f"the input's {audio.codec} audio cannot go into {fmt.name} without re-encoding; "
                 f"the com output has no sound"
             )
-        bgr = background.static
-        matter = Matter(
-            model, device, dtype, outputs,
-            bgr=None if bgr is None else to_float(torch.from_numpy(bgr)[None].to(device)),
-            tgt=target_tensor(target, device),
-        )  # fmt: skip
         run_began = time.perf_counter()
         frames = _run(source, background, target, config, matter, encoders, outputs, report)
         return MatteResult(
@@ -108,6 +106,11 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         )
 
 
+def _on_device(image, device: torch.device) -> torch.Tensor | None:
+    """A constant plate goes to the device once, as (1, 3, H, W) floats."""
+    return None if image is None else to_float(torch.from_numpy(image)[None].to(device))
+
+
 def _run(source, background, target, config, matter, encoders, outputs, report) -> int:
     done = [0]
 
@@ -115,8 +118,7 @@ def _run(source, background, target, config, matter, encoders, outputs, report) 
         done[0] = total
         report.advance(step)
 
-    pin = matter.device.type == "cuda"
-    prefetch = Prefetch(batches(source, background, target, config.batch, pin))
+    prefetch = Prefetch(batches(source, background, target, config.batch, matter.device))
     report.start(source.info.frames)
     try:
         frames = run_pipeline(prefetch, matter, encoders, progress)

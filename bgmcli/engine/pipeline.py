@@ -5,6 +5,7 @@ bounded, so memory stays flat and the model never waits on I/O that is faster th
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -19,17 +20,33 @@ from bgmcli.errors import BgmError
 
 _DONE, _ABORT = object(), object()
 POLL_S = 0.1  # how often a blocked thread looks whether the other side has failed
+IO_NICENESS = 5  # decode/encode threads yield the CPU to the model's threads
+
+
+def lower_priority() -> None:
+    """Lowers the calling thread's CPU priority (on Linux nice is per thread, and inherited by
+    the threads FFmpeg starts from it). When the CPU is the bottleneck, the model's threads then
+    run undisturbed and decoding and encoding fill their idle moments instead of preempting
+    them in the middle of a parallel region."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + IO_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
 
 
 @dataclass
 class Batch:
-    src: torch.Tensor  # uint8 (B, H, W, 3), on the CPU (pinned when the model is on CUDA)
+    """Frames on the CPU: uint8 (B, H, W, 3), pinned, for a CUDA model (it converts them on the
+    device); already float (B, 3, H, W) in [0, 1] for a CPU model (converted on this thread)."""
+
+    src: torch.Tensor
     bgr: torch.Tensor | None  # like src, or None when the plate is constant
     tgt: torch.Tensor | None  # like src, or None when the target is constant
     pts: list[int]
 
 
-def batches(source, background, target, size: int, pin: bool) -> Iterator[Batch]:
+def batches(source, background, target, size: int, device: torch.device) -> Iterator[Batch]:
     """Frames of `source` with their plates, `size` at a time (the last batch may be short)."""
     info, group = source.info, []
     for frame in source.frames():
@@ -42,18 +59,20 @@ def batches(source, background, target, size: int, pin: bool) -> Iterator[Batch]
         tgt = target.plate.next() if target.per_frame else None
         group.append((frame.image, bgr, tgt, frame.pts))
         if len(group) == size:
-            yield _stack(group, pin)
+            yield _stack(group, device)
             group = []
     if group:
-        yield _stack(group, pin)
+        yield _stack(group, device)
 
 
-def _stack(group, pin: bool) -> Batch:
+def _stack(group, device: torch.device) -> Batch:
     def tensor(arrays):
         if arrays[0] is None:
             return None
         stacked = torch.from_numpy(np.stack(arrays))
-        return stacked.pin_memory() if pin else stacked
+        if device.type == "cuda":
+            return stacked.pin_memory()  # uint8 travels: a quarter of the bytes of floats
+        return to_float(stacked) if device.type == "cpu" else stacked
 
     images, bgrs, tgts, pts = zip(*group, strict=True)
     return Batch(tensor(images), tensor(bgrs), tensor(tgts), list(pts))
@@ -70,6 +89,7 @@ class Prefetch:
         self._thread.start()
 
     def _run(self) -> None:
+        lower_priority()
         try:
             for item in self._items:
                 if not self._put(item):
@@ -112,6 +132,7 @@ class EncoderThread:
         self._thread.start()
 
     def _run(self) -> None:
+        lower_priority()
         try:
             while (item := self._queue.get()) is not _ABORT:
                 if item is _DONE:
@@ -161,7 +182,7 @@ class EncoderThread:
 
 class Matter:
     """The model step: a batch to the device once, the model, and every output's pictures
-    back to the CPU as uint8 (converted on the device, so a quarter of the bytes travel)."""
+    back to the CPU as uint8 planes (converted on the device: a quarter of the bytes travel)."""
 
     def __init__(self, model, device, dtype, outputs, bgr=None, tgt=None):
         self.model, self.device, self.dtype, self.outputs = model, device, dtype, outputs
@@ -186,7 +207,8 @@ class Matter:
         return pictures
 
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
-        return to_float(images.to(self.device, non_blocking=True))
+        images = images.to(self.device, non_blocking=True)
+        return to_float(images) if images.dtype == torch.uint8 else images
 
 
 def run_pipeline(prefetch: Prefetch, matter: Matter, encoders: dict, progress: Callable) -> int:

@@ -118,11 +118,11 @@ class VideoSink:
         self.frame_format = {1: "gray", 3: "rgb24", 4: "rgba"}[output.channels]
         self.time_base = info.time_base
 
-    def write(self, images: np.ndarray, pts: list[int]) -> None:
+    def write(self, planes: np.ndarray, pts: list[int]) -> None:
+        """Encodes uint8 (B, C, H, W) frames with their timestamps."""
         stream = self.stream
-        for image, stamp in zip(images, pts, strict=True):
-            pixels = image[:, :, 0] if self.frame_format == "gray" else image
-            frame = av.VideoFrame.from_ndarray(pixels, format=self.frame_format)
+        for image, stamp in zip(planes, pts, strict=True):
+            frame = av.VideoFrame.from_ndarray(interleaved(image), format=self.frame_format)
             # BT.709, limited range, tagged: players show the colours the frames had.
             frame = frame.reformat(
                 format=stream.pix_fmt,
@@ -158,12 +158,13 @@ class PngSink:
         except OSError as exc:
             raise BgmError(f"cannot write {partial}: {exc.strerror or exc}") from None
 
-    def write(self, images: np.ndarray, pts: list[int]) -> None:
-        for image in images:
+    def write(self, planes: np.ndarray, pts: list[int]) -> None:
+        """Writes uint8 (B, C, H, W) frames as the next PNG files."""
+        for image in planes:
             path = self.output.partial
             if self.output.folder:
                 path = path / f"{self.index:06d}.png"
-            write_png(path, image)
+            write_png(path, interleaved(image))
             self.index += 1
 
     def close(self) -> None:
@@ -171,6 +172,13 @@ class PngSink:
 
     def abort(self) -> None:
         pass
+
+
+def interleaved(planes: np.ndarray) -> np.ndarray:
+    """(C, H, W) -> (H, W) for grey, else a contiguous (H, W, C), as PyAV and Pillow take."""
+    if planes.shape[0] == 1:
+        return planes[0]
+    return np.ascontiguousarray(planes.transpose(1, 2, 0))
 
 
 def open_sink(output: Output, fmt: Format, info: SourceInfo, audio: AudioCopy | None):

@@ -30,7 +30,7 @@ def fake_output(height=6, width=10):
 def test_com_over_a_colour_keeps_the_subject_and_replaces_the_rest():
     out = fake_output()
     red = torch.tensor([1.0, 0, 0]).view(1, 3, 1, 1)
-    com = to_uint8(picture("com", out, red, rgba=False))[0]
+    com = to_uint8(picture("com", out, red, rgba=False))[0].permute(1, 2, 0)
     assert com.shape == (6, 10, 3)
     assert com[0, 0].tolist() == [255, 0, 0] and com[0, 9].tolist() == [128, 128, 128]
 
@@ -39,8 +39,8 @@ def test_transparent_com_and_rgba_fgr_carry_the_matte_as_alpha():
     out = fake_output()
     for kind in ("com", "fgr"):
         rgba = to_uint8(picture(kind, out, None, rgba=True))[0]
-        assert rgba.shape == (6, 10, 4)
-        assert rgba[..., 3].tolist() == to_uint8(out.pha)[0, ..., 0].tolist()
+        assert rgba.shape == (4, 6, 10)
+        assert rgba[3].tolist() == to_uint8(out.pha)[0, 0].tolist()
     assert picture("fgr", out, None, rgba=False).shape[1] == 3
 
 
