@@ -31,7 +31,7 @@ class Plate:
             raise BgmError(f"{what} {path} is a folder; give an image or a video")
         if self.path.suffix.lower() in IMAGE_SUFFIXES:
             image = read_image(self.path, what)
-            self._warn_size(image)
+            self._warn_size(image.shape[1], image.shape[0])
             self.still = resize(image, info.width, info.height)
         else:
             self._open_video()
@@ -41,15 +41,14 @@ class Plate:
         self._video = VideoSource(self.path, start=info.offset or None, what=self.what)
         self._frames = self._video.frames()
         vinfo = self._video.info
-        self._warn_size(np.empty((vinfo.height, vinfo.width, 0)))
+        self._warn_size(vinfo.width, vinfo.height)
         if vinfo.frames and info.frames and vinfo.frames < info.frames:
             self.warn(
                 f"{self.what} {self.path} has about {vinfo.frames} frames, fewer than the "
                 f"input's {info.frames}: its last frame is held to the end"
             )
 
-    def _warn_size(self, image: np.ndarray) -> None:
-        height, width = image.shape[:2]
+    def _warn_size(self, width: int, height: int) -> None:
         info = self.info
         if (width, height) == (info.width, info.height):
             return
