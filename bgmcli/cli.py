@@ -198,7 +198,7 @@ class _MatteProgress:
             TimeRemainingColumn,
         )
 
-        self.quiet, self.task = quiet, None
+        self.task = None
         self.bar = Progress(
             TextColumn("matting"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[fps]}"), TimeRemainingColumn(),
