@@ -227,10 +227,93 @@ class _MatteProgress:
         err_console.print(f"bgm: warning: {message}", markup=False)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def train() -> None:
-    """Train the model, base then refiner, on synthetic or real data (not implemented yet)."""
-    _not_yet("train", "training")
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", help="The run's folder: checkpoints, logs, model.")],
+    preset: Annotated[str, typer.Option(help="smoke, quick, default or paper.")] = "default",
+    config_file: Annotated[
+        Path | None, typer.Option("--config", metavar="FILE.yaml", help="Overrides the preset.")
+    ] = None,
+    steps: Annotated[int | None, typer.Option(help="Steps of each stage that runs.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue DIR/last.pt.")] = False,
+    stage: Annotated[str | None, typer.Option(help="base, refine or both.")] = None,
+    data: Annotated[str | None, typer.Option(help="synthetic or folders.")] = None,
+    data_root: Annotated[
+        Path | None, typer.Option(help="The dataset folder (--data folders).")
+    ] = None,
+    backgrounds: Annotated[Path | None, typer.Option(help="A folder of background images.")] = None,
+    backbone: Annotated[
+        str | None, typer.Option(help="resnet50, resnet101 or mobilenetv2.")
+    ] = None,
+    init: Annotated[
+        Path | None, typer.Option(help="Start from these weights (e.g. a base-stage model.pt).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of data order and sampling.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    workers: Annotated[int, typer.Option(help="Data-loading processes.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+) -> None:
+    """Train the model, base then refiner, on synthetic or real data (torchrun for several GPUs)."""
+    from bgmcli.train.config import build_train_config, replace_stage
+    from bgmcli.train.loop import train as run_training
+
+    overrides = {
+        "stage": stage, "data": data, "seed": seed, "model": {"backbone": backbone},
+        "data_root": str(data_root) if data_root else None,
+        "backgrounds": str(backgrounds) if backgrounds else None,
+        "init": str(init) if init else None,
+    }  # fmt: skip
+    config = replace_stage(build_train_config(preset, config_file, overrides), steps=steps)
+    if workers < 0:
+        raise BgmError(f"--workers must be 0 or more, got {workers}")
+    with _TrainProgress(quiet) as progress:
+        result = run_training(
+            config, out, device=device, workers=workers, resume=resume, progress=progress
+        )
+    if result.model_path is not None and not quiet:
+        first, last = result.history[0], result.history[-1]
+        console.print(
+            f"{result.steps} steps; val MAD {first['mad']:.4f} -> {last['mad']:.4f}, "
+            f"loss {first['val_loss']:.4f} -> {last['val_loss']:.4f} -> {result.model_path}",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
+
+
+class _TrainProgress:
+    """Renders training reports: one live line (stage, step, loss, samples/s, ETA) + val lines."""
+
+    def __init__(self, quiet: bool):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.quiet, self.task = quiet, None
+        self.bar = Progress(
+            TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"), console=err_console,
+            disable=quiet or not err_console.is_terminal, transient=True,
+        )  # fmt: skip
+
+    def __enter__(self):
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.bar.stop()
+
+    def __call__(self, event) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("train", total=event.total, stage="", info="")
+        if event.kind == "val":
+            m = event.metrics
+            if not self.quiet:
+                self.bar.console.print(
+                    f"{event.stage} step {event.step}: val loss {m['val_loss']:.4f}, "
+                    f"MAD {m['mad']:.4f}, Grad {m['grad']:.3f}, fgr L1 {m['fgr_l1']:.4f}",
+                    markup=False,
+                )
+            return
+        eta = f"ETA {event.eta_s:.0f} s" if event.eta_s is not None else ""
+        info = f"loss {event.loss:.4f}  {event.samples_per_s:.1f} samples/s  {eta}"
+        self.bar.update(self.task, completed=event.step, stage=event.stage, info=info)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

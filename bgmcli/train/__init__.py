@@ -1,0 +1,1 @@
+"""Training: the paper's two-stage recipe (base network, then base + refiner), resumable, DDP."""

@@ -1,0 +1,60 @@
+"""Data for training: datasets from bgmcli.data, and batches that are a pure function of the step
+(indices and crops drawn from generators seeded by (seed, stage, step)), so resume is exact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+from torch.utils.data import Sampler
+
+from bgmcli.errors import BgmError
+
+VAL_SEED_OFFSET = 1_000_003  # the held-out set never shares a seed with training data
+STAGE_IDS = {"base": 1, "refine": 2}
+
+
+def default_dataset_fn() -> Callable:
+    try:
+        from bgmcli.data import build_dataset
+    except ImportError:
+        raise BgmError("training data is not available in this version (bgmcli.data)") from None
+    return build_dataset
+
+
+def step_generator(seed: int, stage: str, step: int, purpose: int = 0) -> torch.Generator:
+    key = ((seed % 2**20) << 40) | (STAGE_IDS[stage] << 36) | (purpose << 32) | step
+    return torch.Generator().manual_seed(key)
+
+
+def step_indices(seed: int, stage: str, step: int, batch: int, length: int) -> list[int]:
+    """The global batch of step `step`: sampled with replacement, the same on every rank."""
+    gen = step_generator(seed, stage, step)
+    return torch.randint(length, (batch,), generator=gen).tolist()
+
+
+class StepBatches(Sampler):
+    """Yields each step's share of indices for steps [start, stop) of a stage."""
+
+    def __init__(self, *, seed, stage, start, stop, batch, length, shard: Callable):
+        self.args = (seed, stage, batch, length)
+        self.start, self.stop, self.shard = start, stop, shard
+
+    def __iter__(self) -> Iterator[list[int]]:
+        seed, stage, batch, length = self.args
+        for step in range(self.start, self.stop):
+            yield self.shard(step_indices(seed, stage, step, batch, length))
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def random_crop(batch: dict, crop: int, seed: int, stage: str, step: int) -> dict:
+    """One square crop per step, at the same place in every tensor of the batch."""
+    if not crop:
+        return batch
+    height, width = batch["src"].shape[-2:]
+    gen = step_generator(seed, stage, step, purpose=1)
+    top = int(torch.randint(height - crop + 1, (1,), generator=gen))
+    left = int(torch.randint(width - crop + 1, (1,), generator=gen))
+    return {k: v[..., top : top + crop, left : left + crop] for k, v in batch.items()}

@@ -1,0 +1,154 @@
+"""TrainConfig: the training recipe (stages, data, validation, checkpoints) around a ModelConfig.
+
+Presets ship as YAML in `presets/`; precedence is defaults < preset < --config FILE < CLI options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bgmcli.config import ModelConfig, from_dict, load_yaml, to_dict
+from bgmcli.errors import BgmError
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+STAGES = ("base", "refine", "both")
+DATA_KINDS = ("synthetic", "folders")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageConfig:
+    """One stage's schedule and optimiser. Learning rates are per part of the model (Adam)."""
+
+    steps: int = 100
+    batch: int = 8
+    size: int = 512  # square samples drawn from the dataset at this resolution
+    crop: int = 0  # random square crop of each sample (0: use the whole sample)
+    lr_backbone: float = 1e-4
+    lr_aspp: float = 5e-4
+    lr_decoder: float = 5e-4
+    lr_refiner: float = 3e-4  # unused in the base stage
+    k: int = 5_000  # refined 4x4 patches per image while training the refiner
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch", "size", "k"):
+            if getattr(self, name) < 1:
+                raise BgmError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.crop < 0 or self.crop > self.size or self.crop % 4:
+            raise BgmError(f"crop must be 0 or a multiple of 4 up to size, got {self.crop!r}")
+        if self.size % 4:
+            raise BgmError(f"size must be a multiple of 4, got {self.size!r}")
+
+    @property
+    def resolution(self) -> int:
+        return self.crop or self.size
+
+
+def _refine_stage() -> StageConfig:
+    return StageConfig(
+        batch=4, size=2048, lr_backbone=5e-5, lr_aspp=5e-5, lr_decoder=1e-4, lr_refiner=3e-4
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """Everything that decides a training run's result (device and workers excepted)."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    stage: str = "both"
+    base: StageConfig = field(default_factory=StageConfig)
+    refine: StageConfig = field(default_factory=_refine_stage)
+    data: str = "synthetic"
+    data_root: str | None = None
+    backgrounds: str | None = None
+    data_length: int = 10_000  # distinct samples the dataset holds (synthetic: per seed)
+    seed: int = 0
+    val_every: int = 100
+    val_samples: int = 8
+    ckpt_every: int = 0  # also keep DIR/step-N.pt every this many steps (0: only last.pt)
+    amp: bool = True  # mixed precision, on CUDA only
+    init: str | None = None  # weights to start from (e.g. a base-stage model for --stage refine)
+
+    def __post_init__(self) -> None:
+        _choice("stage", self.stage, STAGES)
+        _choice("data", self.data, DATA_KINDS)
+        for name in ("data_length", "val_every", "val_samples"):
+            if getattr(self, name) < 1:
+                raise BgmError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.ckpt_every < 0:
+            raise BgmError(f"ckpt_every must be 0 or more, got {self.ckpt_every!r}")
+
+    def stages(self) -> list[str]:
+        return ["base", "refine"] if self.stage == "both" else [self.stage]
+
+
+def _choice(name: str, value: Any, choices: tuple) -> None:
+    if value not in choices:
+        raise BgmError(f"unknown {name} {value!r}; known: {', '.join(choices)}")
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    path = PRESETS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise BgmError(f"unknown preset {name!r}; known: {', '.join(preset_names())}")
+    return load_yaml(path)
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge of plain dicts: nested mappings merge, everything else replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def build_train_config(
+    preset: str = "default",
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> TrainConfig:
+    """defaults < preset < YAML file < overrides (a nested dict; None values are ignored)."""
+    data = load_preset(preset)
+    if config_file is not None:
+        extra = load_yaml(config_file)
+        if not isinstance(extra, dict):
+            raise BgmError(f"{config_file}: expected a mapping of training fields")
+        data = merge(data, extra)
+    data = merge(data, _drop_none(overrides or {}))
+    where = str(config_file) if config_file is not None else f"preset {preset}"
+    return from_dict(TrainConfig, _with_defaults(data), where)
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _drop_none(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+
+
+def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """Fill nested stage sections from the class defaults, so a preset may give only some."""
+    defaults = to_dict(TrainConfig())
+    for key in ("base", "refine", "model"):
+        if isinstance(data.get(key), dict):
+            data = {**data, key: merge(defaults[key], data[key])}
+    return data
+
+
+def config_from_checkpoint(data: dict[str, Any]) -> TrainConfig:
+    return from_dict(TrainConfig, data, "checkpoint train config")
+
+
+def replace_stage(config: TrainConfig, **stage_fields: Any) -> TrainConfig:
+    """Apply the same overrides (e.g. steps) to every stage that runs."""
+    given = {k: v for k, v in stage_fields.items() if v is not None}
+    if not given:
+        return config
+    changes = {s: dataclasses.replace(getattr(config, s), **given) for s in config.stages()}
+    return dataclasses.replace(config, **changes)

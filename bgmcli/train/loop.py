@@ -1,0 +1,237 @@
+"""The training loop: stage base, then stage refine, with checkpoints, exact resume, validation
+logged to DIR/metrics.jsonl, progress through a callback, and DIR/model.pt at the end."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+from torch.utils.data import DataLoader
+
+from bgmcli.api import build_model
+from bgmcli.config import to_dict
+from bgmcli.errors import BgmError
+from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
+from bgmcli.train import distributed
+from bgmcli.train.batches import VAL_SEED_OFFSET, StepBatches, default_dataset_fn, random_crop
+from bgmcli.train.config import StageConfig, TrainConfig, config_from_checkpoint
+from bgmcli.train.stagenet import StageNet, param_groups
+from bgmcli.train.state import load_state, restore_rng, save_state, seed_everything
+from bgmcli.train.validate import validate
+
+
+class TrainEvent(NamedTuple):
+    """A progress report: kind "step" (loss, speed, ETA) or "val" (metrics)."""
+
+    kind: str
+    stage: str
+    step: int  # global steps done
+    total: int
+    loss: float = float("nan")
+    samples_per_s: float = 0.0
+    eta_s: float | None = None
+    metrics: dict[str, float] | None = None
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    history: list[dict[str, Any]] = field(default_factory=list)  # the validation rows
+    model_path: Path | None = None
+
+
+@dataclass
+class _Run:
+    """What every stage shares: config, places, the model, and the resumed state if any."""
+
+    config: TrainConfig
+    out: Path
+    dist: distributed.Dist
+    model: torch.nn.Module
+    workers: int
+    dataset_fn: Callable
+    progress: Callable[[TrainEvent], None]
+    step: int = 0
+    resumed: dict | None = None
+    history: list = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def train(
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    device: str | torch.device = "auto",
+    workers: int = 0,
+    resume: bool = False,
+    progress: Callable[[TrainEvent], None] | None = None,
+    dataset_fn: Callable | None = None,
+) -> TrainResult:
+    """Run (or resume) the stages of `config`, writing checkpoints and logs under `out`."""
+    out = Path(out)
+    dist = distributed.setup(device)
+    try:
+        run = _start(config, out, dist, resume, workers, dataset_fn, progress)
+        offset = 0
+        for stage in config.stages():
+            cfg = getattr(config, stage)
+            if run.step < offset + cfg.steps:
+                _train_stage(run, stage, cfg, offset)
+            offset += cfg.steps
+        model_path = _finish(run)
+        return TrainResult(steps=run.step, history=run.history, model_path=model_path)
+    finally:
+        distributed.shutdown(dist)
+
+
+def _start(config, out, dist, resume, workers, dataset_fn, progress) -> _Run:
+    last = out / "last.pt"
+    if resume and not last.exists():
+        raise BgmError(f"--resume: no checkpoint to resume in {out} (expected {last.name})")
+    if not resume and last.exists():
+        raise BgmError(f"{out} already holds a training run; pass --resume or another --out")
+    seed_everything(config.seed)  # the initial weights are part of the run's recipe
+    model = build_model(config.model).to(dist.device)
+    run = _Run(config, out, dist, model, workers, dataset_fn, progress or (lambda event: None))
+    if resume:
+        run.resumed = _resume(run, last)
+    elif config.init:
+        state, _, _ = split_checkpoint(read_checkpoint(config.init), config.init)
+        load_weights(model, state, config.init)
+    run.dataset_fn = dataset_fn or default_dataset_fn()  # after the checks on DIR and resume
+    if dist.is_main and not resume:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.jsonl").write_text("")
+    return run
+
+
+def _resume(run: _Run, last: Path) -> dict:
+    state = load_state(last)
+    saved = config_from_checkpoint(state["train_config"])
+    if saved.model.architecture() != run.config.model.architecture():
+        raise BgmError(
+            f"{last} holds a model of another architecture ({saved.model.architecture()}) "
+            f"than asked for ({run.config.model.architecture()})"
+        )
+    load_weights(run.model, state["model"], last)
+    restore_rng(state["rng"])
+    run.step = int(state["step"])
+    return state
+
+
+def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
+    config, dist, model = run.config, run.dist, run.model
+    if cfg.batch < 2 * dist.world:  # BatchNorm (ASPP's pooling branch) needs 2 per process
+        raise BgmError(
+            f"{stage}.batch {cfg.batch} is too small for {dist.world} process(es): "
+            f"each needs at least 2 samples"
+        )
+    if stage == "refine":  # train the refiner with the stage's k; inference picks its own
+        model.config = replace(config.model, refine=replace(config.model.refine, k=cfg.k))
+    net = StageNet(model, stage).train()
+    optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
+    use_amp = config.amp and dist.device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    if run.resumed is not None and run.resumed["stage"] == stage:
+        optimizer.load_state_dict(run.resumed["optimizer"])
+        scaler.load_state_dict(run.resumed["scaler"])
+    ddp_net = distributed.wrap(net, dist)
+    loader = _loader(run, stage, cfg, start=run.step - offset)  # bad data fails here, early
+    val_set = _val_set(run, cfg) if dist.is_main else []
+    if run.step == offset:
+        _validate(run, net, stage, val_set, float("nan"))
+    losses, tick = [], time.perf_counter()
+    for local, batch in zip(range(run.step - offset, cfg.steps), loader, strict=True):
+        batch = random_crop(batch, cfg.crop, config.seed, stage, local)
+        x = {k: v.to(dist.device, non_blocking=True) for k, v in batch.items()}
+        autocast = torch.autocast("cuda", torch.float16) if use_amp else nullcontext()
+        with autocast:
+            loss = ddp_net(x["src"], x["bgr"], x["true_pha"], x["true_fgr"])
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        run.step += 1
+        losses.append(float(loss.detach()))
+        tick = _report_step(run, stage, cfg, losses[-1], tick)
+        done = local + 1 == cfg.steps
+        if done or (local + 1) % config.val_every == 0:
+            _validate(run, net, stage, val_set, sum(losses) / len(losses))
+            losses = []
+        if dist.is_main and (done or (local + 1) % config.val_every == 0):
+            save_state(run.out / "last.pt", model=model, optimizer=optimizer, scaler=scaler,
+                       step=run.step, stage=stage, config=config)  # fmt: skip
+        if dist.is_main and config.ckpt_every and run.step % config.ckpt_every == 0:
+            save_state(run.out / f"step-{run.step}.pt", model=model, optimizer=optimizer,
+                       scaler=scaler, step=run.step, stage=stage, config=config)  # fmt: skip
+    model.config = config.model
+    distributed.barrier(dist)
+
+
+def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
+    config = run.config
+    dataset = run.dataset_fn(
+        config.data, size=(cfg.size, cfg.size), length=config.data_length, seed=config.seed,
+        root=config.data_root, backgrounds=config.backgrounds, augment=True,
+    )  # fmt: skip
+    sampler = StepBatches(
+        seed=config.seed, stage=stage, start=start, stop=cfg.steps, batch=cfg.batch,
+        length=config.data_length, shard=lambda idx: distributed.shard(idx, run.dist),
+    )  # fmt: skip
+    # its own generator: creating the iterator must not draw from the global RNG (dropout's)
+    generator = torch.Generator().manual_seed(config.seed)
+    return DataLoader(dataset, batch_sampler=sampler, num_workers=run.workers, generator=generator)
+
+
+def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
+    config = run.config
+    dataset = run.dataset_fn(
+        "synthetic", size=(cfg.resolution, cfg.resolution), length=config.val_samples,
+        seed=config.seed + VAL_SEED_OFFSET, augment=False,
+    )  # fmt: skip
+    return [dataset[i] for i in range(config.val_samples)]
+
+
+def _total_steps(config: TrainConfig) -> int:
+    return sum(getattr(config, s).steps for s in config.stages())
+
+
+def _report_step(run: _Run, stage: str, cfg: StageConfig, loss: float, tick: float) -> float:
+    now = time.perf_counter()
+    total = _total_steps(run.config)
+    seconds = max(now - tick, 1e-9)
+    speed = cfg.batch / seconds
+    run.progress(TrainEvent("step", stage, run.step, total, loss, speed,
+                            eta_s=seconds * (total - run.step)))  # fmt: skip
+    return now
+
+
+def _validate(run: _Run, net: StageNet, stage: str, val_set: list, train_loss: float) -> None:
+    if not run.dist.is_main:
+        return
+    row = {"step": run.step, "stage": stage, "train_loss": train_loss}
+    row |= validate(net, val_set, run.dist.device)
+    row["elapsed_s"] = round(time.perf_counter() - run.started, 3)
+    run.history.append(row)
+    with open(run.out / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(_jsonable(row)) + "\n")
+    run.progress(TrainEvent("val", stage, run.step, _total_steps(run.config), metrics=row))
+
+
+def _jsonable(row: dict) -> dict:
+    return {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+
+
+def _finish(run: _Run) -> Path | None:
+    if not run.dist.is_main:
+        return None
+    path = run.out / "model.pt"
+    meta = {"train": to_dict(run.config), "steps": run.step}
+    save_checkpoint(path, run.model, meta=meta)
+    return path

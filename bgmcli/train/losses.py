@@ -1,0 +1,61 @@
+"""The paper's losses (official train_base.py / train_refine.py): alpha L1 + Sobel-gradient L1,
+foreground L1 where the true alpha > 0, error-map MSE; pure tensor functions, kornia style."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+# kornia's normalised Sobel kernel (divided by the sum of its absolute values, 8)
+_SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8.0
+
+
+def sobel(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Gradient magnitude sqrt(gx^2 + gy^2 + eps) per channel, replicate padding (kornia.sobel)."""
+    channels = x.shape[1]
+    kx = _SOBEL_X.to(x.device, x.dtype)
+    kernel = torch.stack([kx, kx.t()]).unsqueeze(1).repeat(channels, 1, 1, 1)  # (2C, 1, 3, 3)
+    g = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=channels)
+    g = g.unflatten(1, (channels, 2))
+    return (g.pow(2).sum(dim=2) + eps).sqrt()
+
+
+def alpha_loss(pred_pha: torch.Tensor, true_pha: torch.Tensor) -> torch.Tensor:
+    return F.l1_loss(pred_pha, true_pha) + F.l1_loss(sobel(pred_pha), sobel(true_pha))
+
+
+def foreground_loss(
+    pred_fgr: torch.Tensor, true_fgr: torch.Tensor, true_pha: torch.Tensor
+) -> torch.Tensor:
+    """L1 over pixels where the true alpha > 0; elsewhere the foreground is undefined."""
+    mask = (true_pha > 0).to(pred_fgr.dtype)
+    return F.l1_loss(pred_fgr * mask, true_fgr * mask)
+
+
+def error_loss(pred_err: torch.Tensor, pred_pha: torch.Tensor, true_pha: torch.Tensor):
+    """MSE of the predicted error map against the actual |pred - true| (no gradient into it)."""
+    return F.mse_loss(pred_err, (pred_pha.detach() - true_pha).abs())
+
+
+def resize(x: torch.Tensor, size) -> torch.Tensor:
+    return F.interpolate(x, tuple(size), mode="bilinear", align_corners=False)
+
+
+def base_loss(pred_pha, pred_fgr, pred_err, true_pha, true_fgr) -> torch.Tensor:
+    """The base stage: the coarse outputs against the truth at their resolution (resized if not)."""
+    if true_pha.shape[2:] != pred_pha.shape[2:]:
+        true_pha, true_fgr = (
+            resize(true_pha, pred_pha.shape[2:]),
+            resize(true_fgr, pred_pha.shape[2:]),
+        )
+    return (
+        alpha_loss(pred_pha, true_pha)
+        + foreground_loss(pred_fgr, true_fgr, true_pha)
+        + error_loss(pred_err, pred_pha, true_pha)
+    )
+
+
+def refine_loss(out, true_pha: torch.Tensor, true_fgr: torch.Tensor) -> torch.Tensor:
+    """The refine stage: full-resolution alpha and foreground terms + every coarse term."""
+    full = alpha_loss(out.pha, true_pha) + foreground_loss(out.fgr, true_fgr, true_pha)
+    return full + base_loss(out.pha_sm, out.fgr_sm, out.err_sm, true_pha, true_fgr)

@@ -1,0 +1,44 @@
+"""What each stage trains, as one module (so DDP can wrap it) and its Adam parameter groups."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from bgmcli.train.config import StageConfig
+from bgmcli.train.losses import base_loss, refine_loss
+
+
+class StageNet(nn.Module):
+    """Stage "base": the base network alone at its input resolution (as the paper's MattingBase);
+    stage "refine": base + refiner end to end. forward returns the stage's loss."""
+
+    def __init__(self, model: nn.Module, stage: str):
+        super().__init__()
+        self.model, self.stage = model, stage
+
+    def forward(self, src, bgr, true_pha, true_fgr) -> torch.Tensor:
+        if self.stage == "base":
+            pha, fgr, err = self.predict(src, bgr)
+            return base_loss(pha, fgr, err, true_pha, true_fgr)
+        return refine_loss(self.model(src, bgr), true_pha, true_fgr)
+
+    def predict(self, src, bgr):
+        """(alpha, foreground, error) at the stage's output resolution."""
+        if self.stage == "base":
+            out = self.model.base(src, bgr)
+            return out.pha_sm, (out.fgr_residual_sm + src).clamp(0.0, 1.0), out.err_sm
+        out = self.model(src, bgr)
+        return out.pha, out.fgr, out.err_sm
+
+
+def param_groups(model: nn.Module, stage: str, cfg: StageConfig) -> list[dict]:
+    """The paper's per-part learning rates; the base stage leaves the refiner out (and frozen)."""
+    parts = {"backbone": cfg.lr_backbone, "aspp": cfg.lr_aspp, "decoder": cfg.lr_decoder}
+    if stage == "refine":
+        parts["refiner"] = cfg.lr_refiner
+    model.refiner.requires_grad_(stage == "refine")
+    return [
+        {"params": list(getattr(model, name).parameters()), "lr": lr, "name": name}
+        for name, lr in parts.items()
+    ]

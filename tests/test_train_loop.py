@@ -1,0 +1,96 @@
+"""Training runs on tiny data: validation loss falls, resume is exact, checkpoints load."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from bgmcli.api import load_model
+from bgmcli.train.config import build_train_config
+from bgmcli.train.loop import train
+from tests.train_fixtures import dataset_fn
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # two cores shared with other jobs: one thread per process avoids oversubscription
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _smoke(**overrides):
+    return build_train_config("smoke", overrides=overrides)
+
+
+def test_validation_loss_falls_on_a_seeded_smoke_run(tmp_path):
+    config = _smoke(
+        stage="base", base={"steps": 30, "batch": 8, "lr_backbone": 5e-4},
+        data_length=512, val_every=30, val_samples=4,
+    )  # fmt: skip
+    result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())
+    first, last = result.history[0], result.history[-1]
+    assert (first["step"], last["step"]) == (0, 30)
+    assert last["val_loss"] < 0.8 * first["val_loss"]
+    assert last["mad"] < first["mad"]
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [0, 30]
+    assert {"val_loss", "mad", "grad", "fgr_l1", "train_loss"} <= set(rows[-1])
+
+
+@pytest.mark.parametrize("stage", ["base", "refine"])
+def test_resume_after_3_steps_gives_the_weights_of_6_straight(tmp_path, stage):
+    def config(steps):
+        return _smoke(
+            stage=stage, **{stage: {"steps": steps, "crop": 48 if stage == "refine" else 0}}
+        )
+
+    train(config(6), tmp_path / "straight", device="cpu", dataset_fn=dataset_fn())
+    train(config(3), tmp_path / "resumed", device="cpu", dataset_fn=dataset_fn())
+    result = train(
+        config(6), tmp_path / "resumed", device="cpu", resume=True, dataset_fn=dataset_fn()
+    )
+    assert result.steps == 6
+    straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)
+    assert straight["step"] == resumed["step"] == 6
+    for key, value in straight["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key
+    assert torch.equal(
+        straight["optimizer"]["state"][0]["exp_avg"], resumed["optimizer"]["state"][0]["exp_avg"]
+    )
+
+
+def test_both_stages_write_checkpoints_that_load_for_inference(tmp_path):
+    config = _smoke(ckpt_every=4)
+    result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())
+    assert result.steps == 8
+    assert {p.name for p in tmp_path.glob("*.pt")} == {
+        "last.pt",
+        "step-4.pt",
+        "step-8.pt",
+        "model.pt",
+    }
+    assert [(r["stage"], r["step"]) for r in result.history] == [
+        ("base", 0), ("base", 4), ("refine", 4), ("refine", 8)
+    ]  # fmt: skip
+    src = torch.rand(1, 3, 64, 64)
+    for name in ("last.pt", "model.pt"):
+        model = load_model(tmp_path / name, device="cpu", k=16)
+        assert model(src, src).pha.shape == (1, 1, 64, 64)
+
+
+def test_presets_load_and_yaml_and_overrides_take_precedence(tmp_path):
+    for name in ("smoke", "quick", "default", "paper"):
+        build_train_config(name)
+    paper = build_train_config("paper")
+    assert (paper.base.batch, paper.base.size, paper.base.lr_aspp) == (8, 512, 5e-4)
+    assert (paper.refine.batch, paper.refine.lr_refiner, paper.refine.k) == (4, 3e-4, 5000)
+    yaml_file = tmp_path / "over.yaml"
+    yaml_file.write_text("seed: 7\nbase: {steps: 9}\nmodel: {backbone: resnet50}\n")
+    config = build_train_config("smoke", yaml_file, {"seed": 8, "model": {"backbone": None}})
+    assert (config.seed, config.base.steps, config.base.size) == (8, 9, 32)
+    assert config.model.backbone == "resnet50"
