@@ -1,8 +1,9 @@
 """Timing and peak-memory measurement for benchmarks: synchronised wall-clock latencies, the
-process's resident-set high-water mark on CPU, torch's max allocated memory on CUDA."""
+process's resident anonymous memory peak on CPU, torch's max allocated memory on CUDA."""
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Callable
@@ -63,10 +64,11 @@ class PeakMemory:
     """Peak memory from construction to `peak_mb()`.
 
     CUDA: torch.cuda.max_memory_allocated (weights and inputs included), after a reset.
-    CPU: the increase of the process's resident set over its size at construction (so the model
-    and inputs, already resident, are not counted): the kernel's VmHWM, reset through
-    /proc/self/clear_refs, or a 1 ms sampling thread where that reset is not allowed. None where
-    /proc is absent (not Linux).
+    CPU: the rise of the process's resident anonymous memory over its level at construction (so
+    the model and inputs, already resident, are not counted; nor are code pages of libraries,
+    whose residency drifts). The peak is the kernel's VmHWM, reset through /proc/self/clear_refs,
+    less the file-backed pages at the end; or a 1 ms sampling thread where the reset is not
+    allowed. None where /proc is absent (not Linux).
     """
 
     def __init__(self, device: torch.device):
@@ -77,7 +79,8 @@ class PeakMemory:
             synchronize(device)
             torch.cuda.reset_peak_memory_stats(device)
             return
-        self.baseline_kb = status_kb("VmRSS")
+        release_free_heap()  # freed memory the allocator kept would be reused unseen
+        self.baseline_kb = status_kb("RssAnon")
         if self.baseline_kb is not None and not reset_rss_peak():
             self._sampler = _RssSampler()
 
@@ -87,12 +90,27 @@ class PeakMemory:
             return torch.cuda.max_memory_allocated(self.device) / 2**20
         if self.baseline_kb is None:
             return None
-        peak = self._sampler.stop() if self._sampler else status_kb("VmHWM")
-        return max(0, (peak or 0) - self.baseline_kb) / 1024
+        if self._sampler is not None:
+            peak = self._sampler.stop()
+        else:
+            peak = (status_kb("VmHWM") or 0) - file_backed_kb()
+        return max(0, peak - self.baseline_kb) / 1024
+
+
+def file_backed_kb() -> int:
+    return (status_kb("RssFile") or 0) + (status_kb("RssShmem") or 0)
+
+
+def release_free_heap() -> None:
+    """Return freed heap memory to the system (glibc's malloc_trim), where available."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def status_kb(field: str) -> int | None:
-    """A `kB` field of /proc/self/status (VmRSS, VmHWM), or None off Linux."""
+    """A `kB` field of /proc/self/status (VmRSS, VmHWM, RssAnon, ...), or None off Linux."""
     try:
         text = PROC_STATUS.read_text()
     except OSError:
@@ -113,19 +131,19 @@ def reset_rss_peak() -> bool:
 
 
 class _RssSampler:
-    """Polls VmRSS every millisecond on a daemon thread (torch ops release the GIL)."""
+    """Polls RssAnon every millisecond on a daemon thread (torch ops release the GIL)."""
 
     def __init__(self):
-        self.peak = status_kb("VmRSS") or 0
+        self.peak = status_kb("RssAnon") or 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.001):
-            self.peak = max(self.peak, status_kb("VmRSS") or 0)
+            self.peak = max(self.peak, status_kb("RssAnon") or 0)
 
     def stop(self) -> int:
         self._stop.set()
         self._thread.join()
-        return max(self.peak, status_kb("VmRSS") or 0)
+        return max(self.peak, status_kb("RssAnon") or 0)
