@@ -271,12 +271,20 @@ def train(
             config, out, device=device, workers=workers, resume=resume, progress=progress
         )
     if result.model_path is not None and not quiet:
-        first, last = result.history[0], result.history[-1]
-        console.print(
-            f"{result.steps} steps; val MAD {first['mad']:.4f} -> {last['mad']:.4f}, "
-            f"loss {first['val_loss']:.4f} -> {last['val_loss']:.4f} -> {result.model_path}",
-            markup=False, soft_wrap=True,
-        )  # fmt: skip
+        console.print(_train_summary(result), markup=False, soft_wrap=True)
+
+
+def _train_summary(result) -> str:
+    """Validation MAD over the run, and val loss over the last stage (stages' losses differ)."""
+    rows = result.history
+    if not rows:
+        return f"{result.steps} steps, nothing left to train -> {result.model_path}"
+    stage = [r for r in rows if r["stage"] == rows[-1]["stage"]]
+    return (
+        f"{result.steps} steps; val MAD {rows[0]['mad']:.4f} -> {rows[-1]['mad']:.4f}, "
+        f"{rows[-1]['stage']} val loss {stage[0]['val_loss']:.4f} -> {stage[-1]['val_loss']:.4f}"
+        f" -> {result.model_path}"
+    )
 
 
 class _TrainProgress:

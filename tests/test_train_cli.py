@@ -119,3 +119,13 @@ def test_batch_too_small_and_bad_workers(tmp_path, capsys):
     code, _, err = bgm(["train", "--preset", "smoke", "--workers", "-1", "--out", tmp_path / "p"],
                        capsys)  # fmt: skip
     assert_one_line_error(code, err, "--workers")
+
+
+def test_resume_continues_and_a_finished_run_has_nothing_left(tmp_path, capsys):
+    args = ["train", "--preset", "smoke", "--stage", "base", "--out", tmp_path, "--device", "cpu"]
+    assert bgm([*args, "--steps", "1", "--quiet"], capsys)[0] == 0
+    code, out, _ = bgm([*args, "--steps", "2", "--resume"], capsys)
+    assert code == 0 and "2 steps; val MAD" in out
+    assert torch.load(tmp_path / "last.pt", weights_only=True)["step"] == 2
+    code, out, _ = bgm([*args, "--steps", "2", "--resume"], capsys)
+    assert code == 0 and "nothing left to train" in out

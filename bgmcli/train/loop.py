@@ -61,6 +61,7 @@ class _Run:
     resumed: dict | None = None
     history: list = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    step_s: float | None = None  # moving average of a step's wall time, for the ETA
 
 
 def train(
@@ -125,7 +126,40 @@ def _resume(run: _Run, last: Path) -> dict:
     return state
 
 
+@dataclass
+class _Stage:
+    """One stage's moving parts: the trained module (DDP-wrapped or not), Adam and its scaler."""
+
+    name: str
+    cfg: StageConfig
+    net: StageNet
+    ddp_net: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    amp: bool
+
+
 def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
+    st = _setup_stage(run, stage, cfg)
+    loader = _loader(run, stage, cfg, start=run.step - offset)  # bad data fails here, early
+    val_set = _val_set(run, cfg) if run.dist.is_main else []
+    if run.step == offset:
+        _validate(run, st.net, stage, val_set, float("nan"))
+    losses, tick = [], time.perf_counter()
+    for local, batch in zip(range(run.step - offset, cfg.steps), loader, strict=True):
+        losses.append(_step(run, st, random_crop(batch, cfg.crop, run.config.seed, stage, local)))
+        tick = _report_step(run, stage, cfg, losses[-1], tick)
+        if local + 1 == cfg.steps or (local + 1) % run.config.val_every == 0:
+            _validate(run, st.net, stage, val_set, sum(losses) / len(losses))
+            _save(run, st, run.out / "last.pt")
+            losses = []
+        if run.config.ckpt_every and run.step % run.config.ckpt_every == 0:
+            _save(run, st, run.out / f"step-{run.step}.pt")
+    run.model.config = run.config.model
+    distributed.barrier(run.dist)
+
+
+def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
     config, dist, model = run.config, run.dist, run.model
     if cfg.batch < 2 * dist.world:  # BatchNorm (ASPP's pooling branch) needs 2 per process
         raise BgmError(
@@ -136,42 +170,31 @@ def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
         model.config = replace(config.model, refine=replace(config.model.refine, k=cfg.k))
     net = StageNet(model, stage).train()
     optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
-    use_amp = config.amp and dist.device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    amp = config.amp and dist.device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     if run.resumed is not None and run.resumed["stage"] == stage:
         optimizer.load_state_dict(run.resumed["optimizer"])
         scaler.load_state_dict(run.resumed["scaler"])
-    ddp_net = distributed.wrap(net, dist)
-    loader = _loader(run, stage, cfg, start=run.step - offset)  # bad data fails here, early
-    val_set = _val_set(run, cfg) if dist.is_main else []
-    if run.step == offset:
-        _validate(run, net, stage, val_set, float("nan"))
-    losses, tick = [], time.perf_counter()
-    for local, batch in zip(range(run.step - offset, cfg.steps), loader, strict=True):
-        batch = random_crop(batch, cfg.crop, config.seed, stage, local)
-        x = {k: v.to(dist.device, non_blocking=True) for k, v in batch.items()}
-        autocast = torch.autocast("cuda", torch.float16) if use_amp else nullcontext()
-        with autocast:
-            loss = ddp_net(x["src"], x["bgr"], x["true_pha"], x["true_fgr"])
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        run.step += 1
-        losses.append(float(loss.detach()))
-        tick = _report_step(run, stage, cfg, losses[-1], tick)
-        done = local + 1 == cfg.steps
-        if done or (local + 1) % config.val_every == 0:
-            _validate(run, net, stage, val_set, sum(losses) / len(losses))
-            losses = []
-        if dist.is_main and (done or (local + 1) % config.val_every == 0):
-            save_state(run.out / "last.pt", model=model, optimizer=optimizer, scaler=scaler,
-                       step=run.step, stage=stage, config=config)  # fmt: skip
-        if dist.is_main and config.ckpt_every and run.step % config.ckpt_every == 0:
-            save_state(run.out / f"step-{run.step}.pt", model=model, optimizer=optimizer,
-                       scaler=scaler, step=run.step, stage=stage, config=config)  # fmt: skip
-    model.config = config.model
-    distributed.barrier(dist)
+    return _Stage(stage, cfg, net, distributed.wrap(net, dist), optimizer, scaler, amp)
+
+
+def _step(run: _Run, st: _Stage, batch: dict) -> float:
+    """One optimisation step on this process's share of the global batch; returns its loss."""
+    x = {k: v.to(run.dist.device, non_blocking=True) for k, v in batch.items()}
+    with torch.autocast("cuda", torch.float16) if st.amp else nullcontext():
+        loss = st.ddp_net(x["src"], x["bgr"], x["true_pha"], x["true_fgr"])
+    st.optimizer.zero_grad(set_to_none=True)
+    st.scaler.scale(loss).backward()
+    st.scaler.step(st.optimizer)
+    st.scaler.update()
+    run.step += 1
+    return float(loss.detach())
+
+
+def _save(run: _Run, st: _Stage, path: Path) -> None:
+    if run.dist.is_main:
+        save_state(path, model=run.model, optimizer=st.optimizer, scaler=st.scaler,
+                   step=run.step, stage=st.name, config=run.config)  # fmt: skip
 
 
 def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
@@ -206,9 +229,9 @@ def _report_step(run: _Run, stage: str, cfg: StageConfig, loss: float, tick: flo
     now = time.perf_counter()
     total = _total_steps(run.config)
     seconds = max(now - tick, 1e-9)
-    speed = cfg.batch / seconds
-    run.progress(TrainEvent("step", stage, run.step, total, loss, speed,
-                            eta_s=seconds * (total - run.step)))  # fmt: skip
+    run.step_s = seconds if run.step_s is None else 0.9 * run.step_s + 0.1 * seconds
+    run.progress(TrainEvent("step", stage, run.step, total, loss, cfg.batch / seconds,
+                            eta_s=run.step_s * (total - run.step)))  # fmt: skip
     return now
 
 
