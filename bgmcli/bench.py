@@ -250,7 +250,8 @@ def make_model(cfg: BenchConfig, device: torch.device, cache: dict | None = None
     key = (str(device), config, cfg.width, cfg.height)
     if key not in cache:
         cache.clear()  # one at a time: precision, batch and threads vary innermost
-        cache[key] = calibrated_random_model(config, cfg.width, cfg.height, device)
+        # kept on the CPU: on CUDA, a spare copy would count in the next rows' peak memory
+        cache[key] = calibrated_random_model(config, cfg.width, cfg.height, device).cpu()
     # a copy: preparing folds batch norm into the shared modules, and .to(dtype) casts in place
     return prepare_for_inference(copy.deepcopy(cache[key]), device)
 
