@@ -268,8 +268,9 @@ def train(
         raise BgmError(f"--workers must be 0 or more, got {workers}")
     with _TrainProgress(quiet) as progress:
         result = run_training(
-            config, out, device=device, workers=workers, resume=resume, progress=progress
-        )
+            config, out, device=device, workers=workers, resume=resume, progress=progress,
+            meta={"preset": preset},
+        )  # fmt: skip
     if result.model_path is not None and not quiet:
         console.print(_train_summary(result), markup=False, soft_wrap=True)
 

@@ -61,6 +61,7 @@ class _Run:
     resumed: dict | None = None
     history: list = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    meta: dict = field(default_factory=dict)  # extra facts for model.pt (e.g. the preset)
     step_s: float | None = None  # moving average of a step's wall time, for the ETA
 
 
@@ -73,12 +74,14 @@ def train(
     resume: bool = False,
     progress: Callable[[TrainEvent], None] | None = None,
     dataset_fn: Callable | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Run (or resume) the stages of `config`, writing checkpoints and logs under `out`."""
     out = Path(out)
     dist = distributed.setup(device)
     try:
         run = _start(config, out, dist, resume, workers, dataset_fn, progress)
+        run.meta = dict(meta or {})
         offset = 0
         for stage in config.stages():
             cfg = getattr(config, stage)
@@ -255,6 +258,9 @@ def _finish(run: _Run) -> Path | None:
     if not run.dist.is_main:
         return None
     path = run.out / "model.pt"
-    meta = {"train": to_dict(run.config), "steps": run.step}
+    meta = {"source": "bgm train", "steps": run.step, "train": to_dict(run.config)}
+    meta |= run.meta
+    if run.history:
+        meta["validation"] = _jsonable(run.history[-1])
     save_checkpoint(path, run.model, meta=meta)
     return path
