@@ -51,11 +51,12 @@ def shutdown(d: Dist) -> None:
         dist.destroy_process_group()
 
 
-def wrap(module: nn.Module, d: Dist) -> nn.Module:
+def wrap(module: nn.Module, d: Dist, find_unused: bool = False) -> nn.Module:
+    """DDP around `module`; `find_unused` for steps that may skip parameters (no patch chosen)."""
     if not d.enabled:
         return module
     ids = [d.device.index] if d.device.type == "cuda" else None
-    return DistributedDataParallel(module, device_ids=ids)
+    return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=find_unused)
 
 
 def shard(indices: list[int], d: Dist) -> list[int]:

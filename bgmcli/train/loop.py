@@ -178,7 +178,10 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
     if run.resumed is not None and run.resumed["stage"] == stage:
         optimizer.load_state_dict(run.resumed["optimizer"])
         scaler.load_state_dict(run.resumed["scaler"])
-    return _Stage(stage, cfg, net, distributed.wrap(net, dist), optimizer, scaler, amp)
+    # "threshold" may pick no patch and "none" never runs the refiner: DDP must not wait for it
+    unused = stage == "refine" and config.model.refine.mode in ("threshold", "none")
+    ddp_net = distributed.wrap(net, dist, find_unused=unused)
+    return _Stage(stage, cfg, net, ddp_net, optimizer, scaler, amp)
 
 
 def _step(run: _Run, st: _Stage, batch: dict) -> float:
@@ -212,7 +215,10 @@ def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
     )  # fmt: skip
     # its own generator: creating the iterator must not draw from the global RNG (dropout's)
     generator = torch.Generator().manual_seed(config.seed)
-    return DataLoader(dataset, batch_sampler=sampler, num_workers=run.workers, generator=generator)
+    return DataLoader(
+        dataset, batch_sampler=sampler, num_workers=run.workers, generator=generator,
+        pin_memory=run.dist.device.type == "cuda",
+    )  # fmt: skip
 
 
 def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
