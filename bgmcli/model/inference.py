@@ -103,6 +103,7 @@ def _interpolate_windows(coarse, locations, half_size, size: int, pad: int) -> t
     ys = (start_y[:, None] + offsets)[:, :, None]
     xs = (start_x[:, None] + offsets)[:, None, :]
     window = coarse[batch[:, None, None], :, ys, xs]  # (P, span, span, C)
+    weights_y, weights_x = weights_y.to(coarse.dtype), weights_x.to(coarse.dtype)  # fp16/bf16
     half = torch.einsum("piy,pyxc,pjx->pijc", weights_y, window, weights_x).contiguous()
     return half.permute(0, 3, 1, 2)  # channels-last memory, like the refiner's weights
 
