@@ -122,13 +122,13 @@ def serial(checkpoint: Path, clip: Path, plate: np.ndarray, folder: Path) -> flo
     sinks = [open_sink(output, fmt, source.info, None) for output in outputs]
     green = torch.tensor(GREEN, dtype=torch.float32).view(1, 3, 1, 1) / 255
     bgr = to_float(torch.from_numpy(plate)[None])
-    matter = Matter(model, torch.device("cpu"), torch.float32, outputs, bgr=bgr, tgt=green)
+    matter = Matter(model, torch.device("cpu"), torch.float32, bgr=bgr, tgt=green)
     count = 0
     for frame in source.frames():
         src = to_float(torch.from_numpy(frame.image[None]))
-        pictures = matter(Batch(src, None, None, [frame.pts]))
+        matted = matter(Batch(src, None, None, [frame.pts]))
         for output, sink in zip(outputs, sinks, strict=True):
-            sink.write(pictures[output.kind], [frame.pts])
+            sink.write(matted.pictures(output), [frame.pts])
         count += 1
     for sink in sinks:
         sink.close()

@@ -82,7 +82,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         stack.callback(lambda: _warn_if(report, background.close()))
         model = model if model is not None else _load_model(config, info, device)
         matter = Matter(
-            model, device, dtype, outputs,
+            model, device, dtype,
             bgr=_on_device(background.static, device), tgt=target_tensor(target, device),
         )  # fmt: skip
         prepare_outdir(outdir)
@@ -122,11 +122,11 @@ def _run(source, background, target, config, matter, encoders, outputs, report) 
     report.start(source.info.frames)
     try:
         frames = run_pipeline(prefetch, matter, encoders, progress)
-        for encoder in encoders.values():
+        for encoder in encoders:
             encoder.close()
     except BaseException as exc:
         prefetch.stop()
-        for encoder in encoders.values():
+        for encoder in encoders:
             encoder.abort()
         stopped = _stopped(exc, done[0], outputs)
         if stopped is exc:
@@ -171,14 +171,14 @@ def _load_model(config: MatteConfig, info: SourceInfo, device: torch.device):
     )
 
 
-def _open_encoders(outputs, fmt, info, audio) -> dict:
-    encoders = {}
+def _open_encoders(outputs, fmt, info, audio) -> list[EncoderThread]:
+    encoders = []
     try:
         for output in outputs:
             sink = open_sink(output, fmt, info, audio if output.kind == "com" else None)
-            encoders[output.kind] = EncoderThread(sink)
+            encoders.append(EncoderThread(sink))
     except BaseException:
-        for encoder in encoders.values():
+        for encoder in encoders:
             encoder.abort()
         raise
     return encoders

@@ -122,7 +122,8 @@ class Prefetch:
 
 
 class EncoderThread:
-    """One sink fed through a bounded queue on its own thread. close() finishes the output;
+    """One sink fed with Matted batches through a bounded queue, on its own thread, where the
+    batch's pictures for this output are made and encoded. close() finishes the output;
     abort() drops what is queued and closes the .partial as it is."""
 
     def __init__(self, sink, depth: int = 2):
@@ -138,7 +139,7 @@ class EncoderThread:
                 if item is _DONE:
                     self.sink.close()
                     return
-                self.sink.write(*item)
+                self.sink.write(item.pictures(self.sink.output), item.pts)
         except BaseException as exc:  # noqa: B036 - surfaced by put() / close()
             self.error = exc
         try:
@@ -180,17 +181,34 @@ class EncoderThread:
         self._thread.join(timeout=60)
 
 
+@dataclass
+class Matted:
+    """One batch through the model. Each output's pictures are made from it on that output's
+    encoder thread, so the model's thread goes straight on to the next batch."""
+
+    out: object  # MattingOutput, on the model's device
+    tgt: torch.Tensor | None  # what com goes over; None for the transparent cut-out
+    pts: list[int]
+
+    def pictures(self, output) -> np.ndarray:
+        """uint8 planes (B, C, H, W) of `output` on the CPU, converted on the model's device
+        (so a quarter of the bytes of floats travel back)."""
+        with torch.inference_mode():
+            rendered = picture(output.kind, self.out, self.tgt, rgba=output.channels == 4)
+            return to_uint8(rendered).cpu().numpy()
+
+
 class Matter:
-    """The model step: a batch to the device once, the model, and every output's pictures
-    back to the CPU as uint8 planes (converted on the device: a quarter of the bytes travel)."""
+    """The model step: a batch to the device once, and the model. `seconds` is the time spent
+    in it (measured with CUDA events on a GPU, so nothing waits for the timing)."""
 
-    def __init__(self, model, device, dtype, outputs, bgr=None, tgt=None):
-        self.model, self.device, self.dtype, self.outputs = model, device, dtype, outputs
+    def __init__(self, model, device, dtype, bgr=None, tgt=None):
+        self.model, self.device, self.dtype = model, device, dtype
         self.bgr, self.tgt = bgr, tgt  # constant plate / target, already on the device
-        self.seconds = 0.0
+        self._cpu_seconds, self._events = 0.0, []
 
-    def __call__(self, batch: Batch) -> dict[str, np.ndarray]:
-        began = time.perf_counter()
+    def __call__(self, batch: Batch) -> Matted:
+        timer = self._start()
         src = self._to_device(batch.src)
         bgr = self.bgr if batch.bgr is None else self._to_device(batch.bgr)
         bgr = bgr.expand(src.shape[0], -1, -1, -1)
@@ -198,27 +216,45 @@ class Matter:
         autocast = torch.autocast(self.device.type, self.dtype, enabled=self.dtype != torch.float32)
         with torch.inference_mode(), autocast:
             out = self.model(src, bgr)
-        with torch.inference_mode():
-            pictures = {
-                o.kind: to_uint8(picture(o.kind, out, tgt, rgba=o.channels == 4)).cpu().numpy()
-                for o in self.outputs
-            }
-        self.seconds += time.perf_counter() - began
-        return pictures
+        self._stop(timer)
+        return Matted(out, tgt, batch.pts)
 
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
         images = images.to(self.device, non_blocking=True)
         return to_float(images) if images.dtype == torch.uint8 else images
 
+    def _start(self):
+        if self.device.type != "cuda":
+            return time.perf_counter()
+        event = torch.cuda.Event(enable_timing=True)
+        event.record()
+        return event
 
-def run_pipeline(prefetch: Prefetch, matter: Matter, encoders: dict, progress: Callable) -> int:
+    def _stop(self, began) -> None:
+        if self.device.type != "cuda":
+            self._cpu_seconds += time.perf_counter() - began
+            return
+        ended = torch.cuda.Event(enable_timing=True)
+        ended.record()
+        self._events.append((began, ended))
+
+    @property
+    def seconds(self) -> float:
+        for began, ended in self._events:
+            ended.synchronize()
+            self._cpu_seconds += began.elapsed_time(ended) / 1000
+        self._events.clear()
+        return self._cpu_seconds
+
+
+def run_pipeline(prefetch: Prefetch, matter: Matter, encoders: list, progress: Callable) -> int:
     """Drives the batches through the model into the encoders; returns the frame count.
-    `encoders` maps output kind -> EncoderThread; the caller closes or aborts them."""
+    The caller closes or aborts the encoders."""
     frames = 0
     for batch in prefetch:
-        pictures = matter(batch)
-        for kind, encoder in encoders.items():
-            encoder.put((pictures[kind], batch.pts))
+        matted = matter(batch)
+        for encoder in encoders:
+            encoder.put(matted)
         frames += len(batch.pts)
         progress(frames, len(batch.pts))
     return frames

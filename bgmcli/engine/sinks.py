@@ -30,7 +30,8 @@ class Format:
 
 
 FORMATS = {
-    "mp4": Format("mp4", "libx264", False, "yuv420p", options={"crf": "18", "preset": "fast"}),
+    # veryfast: half the CPU of "fast" for the same size at CRF 18 (it competes with the model)
+    "mp4": Format("mp4", "libx264", False, "yuv420p", options={"crf": "18", "preset": "veryfast"}),
     "mov": Format("mov", "prores_ks", True, "yuv444p10le", "yuva444p10le", {"profile": "4444"}),
     "webm": Format(
         "webm",

@@ -125,11 +125,20 @@ def corrupt(source: Path, path: Path) -> Path:
 
 
 def random_checkpoint(path: Path) -> Path:
+    """Seeded random weights whose coarse alpha and error sit mid-range (not clamped to 0 or
+    1), so mattes vary across the frame and the refiner has something to do."""
+    import torch
+
     from bgmcli.api import build_model
     from bgmcli.config import ModelConfig
     from bgmcli.model.checkpoint import save_checkpoint
 
-    save_checkpoint(path, build_model(ModelConfig(backbone="mobilenetv2")))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(backbone="mobilenetv2"))
+    with torch.no_grad():
+        model.decoder.conv4.bias[:5] = 0.5  # alpha, foreground residual, error
+    save_checkpoint(path, model)
     return path
 
 
