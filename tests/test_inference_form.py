@@ -58,3 +58,16 @@ def test_fast_form_runs_in_bfloat16_like_the_training_form():
     # bf16 itself moves this random network's alpha by ~0.09 from fp32; the two forms in bf16
     # agree to ~3e-4.
     assert (got.pha.float() - want.pha.float()).abs().mean() < 2e-3
+
+
+def test_refining_in_chunks_gives_the_same_result(monkeypatch):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(refine=RefineConfig(mode="error", k=100)))
+    src, bgr = make_frame_pair(64, 96, seed=6)
+    calibrate_random_weights(model, src, bgr)
+    fast = prepare_for_inference(model, CPU)
+    with torch.inference_mode():
+        whole = fast(src, bgr)
+        monkeypatch.setattr("bgmcli.model.inference.PATCH_CHUNK", 7)  # 100 = 14 x 7 + 2
+        chunked = fast(src, bgr)
+    assert torch.equal(whole.pha, chunked.pha) and torch.equal(whole.fgr, chunked.fgr)

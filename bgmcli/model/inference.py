@@ -25,6 +25,8 @@ from bgmcli.model.matting import HIDDEN_CHANNELS, BaseOutput, MattingModel
 from bgmcli.model.refiner import Refiner, paste_patches, patch_locations
 from bgmcli.model.selection import get_selector
 
+PATCH_CHUNK = 4096  # patches refined per step
+
 
 class InferenceMattingModel(MattingModel):
     """Same outputs as MattingModel (to float rounding), faster; built by `from_model`."""
@@ -58,11 +60,16 @@ class InferenceMattingModel(MattingModel):
         )
         locations = patch_locations(selection, quarter[1])
         coarse = torch.cat([base.hid_sm, base.pha_sm, base.fgr_residual_sm], dim=1)
-        patches = refine_patches(self.refiner, src, bgr, coarse, locations)
         out = F.interpolate(
             coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
         )
-        out = paste_patches(out, patches, locations, selection.valid.flatten())
+        valid = selection.valid.flatten()
+        # In chunks: 20 000 patches at once need ~600 MB of intermediates (42 channels of 8x8
+        # each); chunks bound that and keep the working set in cache. Shapes stay static.
+        for start in range(0, valid.numel(), PATCH_CHUNK):
+            chunk = tuple(t[start : start + PATCH_CHUNK] for t in locations)
+            patches = refine_patches(self.refiner, src, bgr, coarse, chunk)
+            out = paste_patches(out, patches, chunk, valid[start : start + PATCH_CHUNK])
         return out, selection.to_map(*quarter).to(src.dtype)
 
 
