@@ -248,6 +248,10 @@ def train(
     init: Annotated[
         Path | None, typer.Option(help="Start from these weights (e.g. a base-stage model.pt).")
     ] = None,
+    backbone_weights: Annotated[
+        Path | None,
+        typer.Option(help="ImageNet weights of the encoder on disk (a torchvision state dict)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of data order and sampling.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     workers: Annotated[int, typer.Option(help="Data-loading processes.")] = 0,
@@ -262,6 +266,7 @@ def train(
         "data_root": str(data_root) if data_root else None,
         "backgrounds": str(backgrounds) if backgrounds else None,
         "init": str(init) if init else None,
+        "backbone_weights": str(backbone_weights) if backbone_weights else None,
     }  # fmt: skip
     config = replace_stage(build_train_config(preset, config_file, overrides), steps=steps)
     if workers < 0:

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from bgmcli.config import ModelConfig, RefineConfig, from_dict, to_dict
+from bgmcli.config import ModelConfig, from_dict, to_dict
 from bgmcli.errors import BgmError
 
 FORMAT = "bgm"
@@ -148,7 +148,3 @@ def atomic_save(obj: Any, path: str | Path) -> None:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-
-
-def refine_config(mode: str, k: int, threshold: float, seed: int = 0) -> RefineConfig:
-    return RefineConfig(mode=mode, k=k, threshold=threshold, seed=seed)

@@ -70,6 +70,7 @@ class TrainConfig:
     ckpt_every: int = 0  # also keep DIR/step-N.pt every this many steps (0: only last.pt)
     amp: bool = True  # mixed precision, on CUDA only
     init: str | None = None  # weights to start from (e.g. a base-stage model for --stage refine)
+    backbone_weights: str | None = None  # ImageNet weights of the encoder (torchvision state dict)
 
     def __post_init__(self) -> None:
         _choice("stage", self.stage, STAGES)

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 from bgmcli.api import build_model
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
+from bgmcli.model.backbones import load_imagenet_weights
 from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
 from bgmcli.train import distributed
 from bgmcli.train.batches import VAL_SEED_OFFSET, StepBatches, default_dataset_fn, random_crop
@@ -108,6 +109,8 @@ def _start(config, out, dist, resume, workers, dataset_fn, progress) -> _Run:
     elif config.init:
         state, _, _ = split_checkpoint(read_checkpoint(config.init), config.init)
         load_weights(model, state, config.init)
+    elif config.backbone_weights:
+        load_imagenet_weights(model.backbone, config.backbone_weights)
     run.dataset_fn = dataset_fn or default_dataset_fn()  # after the checks on DIR and resume
     if dist.is_main and not resume:
         out.mkdir(parents=True, exist_ok=True)
