@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bgmcli.engine.align import Aligner
 from bgmcli.engine.images import IMAGE_SUFFIXES, read_image, resize
 from bgmcli.engine.sources import SourceInfo, VideoSource
 from bgmcli.errors import BgmError
@@ -78,7 +77,11 @@ class Background:
 
     def __init__(self, path: Path, info: SourceInfo, *, align: bool, warn):
         self.plate = Plate(path, info, what="background", warn=warn)
-        self.aligner = Aligner(warn) if align else None
+        self.aligner = None
+        if align:
+            from bgmcli.engine.align import Aligner  # scikit-image: 1.5 s to import, so only here
+
+            self.aligner = Aligner(warn)
 
     @property
     def static(self) -> np.ndarray | None:
