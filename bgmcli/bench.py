@@ -18,15 +18,13 @@ import torch
 
 from bgmcli.api import load_model, prepare_for_inference
 from bgmcli.benchdata import MIN_SIDE, calibrated_random_model, synthetic_pair
-from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.config import ModelConfig, RefineConfig, default_backbone_scale, default_k
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
 from bgmcli.measure import PeakMemory, measure, percentile, synchronize
 from bgmcli.model.matting import downsample, pad_to_multiple
 
 RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}
-HD_AREA = 1920 * 1080
-HD_K = 5_000  # the paper's k at HD; 4K's 20 000 is the same 3.9% of the frame
 DEFAULT_BACKBONE = "mobilenetv2"
 COMPILE_CALLS = 3  # untimed calls before the warm-up with --compile
 
@@ -74,8 +72,7 @@ def paper_defaults(width: int, height: int) -> tuple[float, int]:
     round(5000 * area / HD area), at least 1, so every size refines the same 3.9% of its pixels
     as the paper's HD and 4K settings (which are exactly that rule).
     """
-    scale = 0.25 if max(width, height) <= 2048 else 0.125
-    return scale, max(1, round(HD_K * width * height / HD_AREA))
+    return default_backbone_scale(width, height), default_k(width, height)
 
 
 def split_values(values: Iterable[object] | None) -> list[str]:
@@ -124,10 +121,10 @@ def plan_sweep(
     )
     configs = []
     for (res, w, h), bb, scale, kk, mode, prec, dev, bs, th, ckpt in itertools.product(*axes):
-        default_scale, default_k = paper_defaults(w, h)
+        default_scale, paper_k = paper_defaults(w, h)
         cfg = BenchConfig(
             resolution=res, width=w, height=h, backbone=bb,
-            backbone_scale=scale or default_scale, k=kk or default_k, refine=mode,
+            backbone_scale=scale or default_scale, k=kk or paper_k, refine=mode,
             precision=prec, device=dev, batch=bs, threads=th, iters=iters, warmup=warmup,
             checkpoint=ckpt, compile=compile,
         )  # fmt: skip

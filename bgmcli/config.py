@@ -18,6 +18,21 @@ BACKBONE_NAMES = ("resnet50", "resnet101", "mobilenetv2")
 REFINE_MODES = ("error", "random", "uniform", "threshold", "full", "none")
 
 
+HD_AREA = 1920 * 1080
+PAPER_K_HD = 5_000  # and so 20 000 at 4K, which has four times the area
+
+
+def default_k(width: int, height: int) -> int:
+    """The paper's k, 5000 at HD and 20 000 at 4K, scaled with the frame's area: the same share
+    of the frame (about 3.9%) is refined at every size, smaller frames included."""
+    return max(1, round(PAPER_K_HD * width * height / HD_AREA))
+
+
+def default_backbone_scale(width: int, height: int) -> float:
+    """The paper's choice: 1/4 up to 2K, 1/8 above (so the base network sees ~500 px)."""
+    return 0.25 if max(width, height) <= 2048 else 0.125
+
+
 @dataclass(frozen=True, kw_only=True)
 class RefineConfig:
     """Where and how the refiner runs. `k` counts 4x4 patches (quarter-resolution locations)."""

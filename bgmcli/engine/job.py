@@ -14,8 +14,6 @@ from bgmcli.errors import BgmError
 
 OUTPUT_TYPES = ("com", "pha", "fgr", "err", "ref")
 OUTPUT_FORMATS = ("mp4", "mov", "webm", "png")
-HD_AREA = 1920 * 1080
-PAPER_K_HD = 5_000  # and so 20 000 at 4K, which has four times the area
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,17 +84,6 @@ def parse_scale(text: str | None) -> float | None:
         return float(Fraction(text.strip()))
     except (ValueError, ZeroDivisionError):
         raise BgmError(f"--backbone-scale {text!r} is not a number such as 1/4 or 0.25") from None
-
-
-def default_k(width: int, height: int) -> int:
-    """The paper's k, 5000 at HD and 20 000 at 4K, scaled with the frame's area: the same share
-    of the frame (about 3.9%) is refined at every size, smaller frames included."""
-    return max(1, round(PAPER_K_HD * width * height / HD_AREA))
-
-
-def default_backbone_scale(width: int, height: int) -> float:
-    """The paper's choice: 1/4 up to 2K, 1/8 above (so the base network sees ~500 px)."""
-    return 0.25 if max(width, height) <= 2048 else 0.125
 
 
 class Reporter(Protocol):

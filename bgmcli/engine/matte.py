@@ -11,17 +11,12 @@ from pathlib import Path
 
 import torch
 
+from bgmcli.config import default_backbone_scale, default_k
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.engine.audio import AudioCopy
 from bgmcli.engine.backgrounds import Background
 from bgmcli.engine.compose import open_target, target_tensor, to_float
-from bgmcli.engine.job import (
-    MatteConfig,
-    Reporter,
-    SilentReporter,
-    default_backbone_scale,
-    default_k,
-)
+from bgmcli.engine.job import MatteConfig, Reporter, SilentReporter
 from bgmcli.engine.pipeline import EncoderThread, Matter, Prefetch, batches, run_pipeline
 from bgmcli.engine.sinks import (
     FORMATS,

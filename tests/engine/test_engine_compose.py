@@ -3,11 +3,10 @@
 import pytest
 import torch
 
+from bgmcli.config import default_backbone_scale, default_k
 from bgmcli.engine.compose import GREEN, open_target, picture, to_uint8
 from bgmcli.engine.job import (
     MatteConfig,
-    default_backbone_scale,
-    default_k,
     parse_output_types,
     parse_scale,
     parse_time,

@@ -5,23 +5,7 @@ import pytest
 
 from bgmcli.cli import app
 from bgmcli.engine import sinks
-from tests.engine.media import Media, final_names
-
-
-@pytest.fixture(scope="module")
-def media(tmp_path_factory) -> Media:
-    return Media(tmp_path_factory.mktemp("media"))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny frames: one thread is faster and steadier than several (no OpenMP spinning)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.engine.media import final_names
 
 
 def bgm(capsys, *args) -> tuple[int, str, str]:
