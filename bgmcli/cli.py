@@ -70,10 +70,6 @@ def main(
     """High-resolution background matting of video (BackgroundMattingV2) and its ablations."""
 
 
-def _not_yet(command: str, issue: str) -> None:
-    raise BgmError(f"`bgm {command}` is not implemented in this version yet ({issue})")
-
-
 @app.command()
 def matte(
     input: Annotated[
@@ -330,10 +326,68 @@ class _TrainProgress:
         self.bar.update(self.task, completed=event.step, stage=event.stage, info=info)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ablate() -> None:
-    """Run the ablation studies of the paper (not implemented yet)."""
-    _not_yet("ablate", "the ablation runner")
+@app.command()
+def ablate(
+    study: Annotated[
+        str | None, typer.Option(help="A study name, all, or a study YAML file (see --list).")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
+    preset: Annotated[str, typer.Option(help="Training preset of models not given.")] = "quick",
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(metavar="VARIANT=PATH", help="Weights of a variant (repeatable)."),
+    ] = None,
+    eval_data: Annotated[
+        list[str] | None,
+        typer.Option(help="synthetic, or a folder: alphamatting, src/bgr/pha or dataset layout."),
+    ] = None,
+    resolution: Annotated[str, typer.Option(help="hd, 4k or WxH of the synthetic set.")] = "hd",
+    frames: Annotated[
+        int | None, typer.Option(help="Frames per set (default: 16 synthetic, all real).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    out: Annotated[Path, typer.Option(help="Results, report, plots, cached models.")] = Path(
+        "ablation"
+    ),
+    json_: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
+    rerun: Annotated[bool, typer.Option("--rerun", help="Recompute finished variants.")] = False,
+    iters: Annotated[int, typer.Option(help="Timed runs per FPS figure.")] = 3,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Run the ablation studies of the paper: tables, results.json/csv, report.md and plots."""
+    from bgmcli.ablate import command
+
+    if list_:
+        for line in command.list_studies():
+            console.print(line, markup=False, soft_wrap=True)
+        return
+    if study is None:
+        raise BgmError("--study is required (a study name, all, or a YAML file; see --list)")
+    from bgmcli.ablate.studies import load_studies
+
+    studies = load_studies(study)
+    options = command.build_options(
+        out=out, preset=preset, checkpoints=checkpoint, eval_data=eval_data,
+        resolution=resolution, frames=frames, device=device, rerun=rerun, iters=iters,
+    )  # fmt: skip
+
+    def log(line: str) -> None:
+        if not quiet:
+            err_console.print(line, markup=False)
+
+    with _TrainProgress(quiet) as progress:
+        result = command.run_ablate(studies, options, log, progress)
+    if json_:
+        import json
+
+        console.print_json(json.dumps(result["rows"]))
+        return
+    from bgmcli.ablate.report import study_tables
+
+    for summary in result["summaries"]:
+        for table in study_tables(summary, result["rows"]):
+            console.print(table)
+    console.print(f"results, report and plots in {options.out}", markup=False)
 
 
 @app.command()

@@ -25,7 +25,12 @@ PAPER_K_HD = 5_000  # and so 20 000 at 4K, which has four times the area
 def default_k(width: int, height: int) -> int:
     """The paper's k, 5000 at HD and 20 000 at 4K, scaled with the frame's area: the same share
     of the frame (about 3.9%) is refined at every size, smaller frames included."""
-    return max(1, round(PAPER_K_HD * width * height / HD_AREA))
+    return scale_k(PAPER_K_HD, width, height)
+
+
+def scale_k(k_at_hd: int, width: int, height: int) -> int:
+    """A patch count given at HD, for a frame of another size (the same share of its pixels)."""
+    return max(1, round(k_at_hd * width * height / HD_AREA))
 
 
 def default_backbone_scale(width: int, height: int) -> float:

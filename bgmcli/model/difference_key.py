@@ -42,3 +42,39 @@ class DifferenceKey(nn.Module):
             err_sm=src.new_zeros((src.shape[0], 1, *small)),
             ref_sm=src.new_zeros((src.shape[0], 1, *quarter)),
         )
+
+
+def fit_thresholds(frames, steps: int = 24) -> tuple[float, float]:
+    """The (low, high) that minimise the mean alpha MAD over `frames` (dicts with src, bgr,
+    true_pha and an optional boolean mask): the key at its best on that data, so a learned
+    model is compared with the strongest version of the baseline. Coarse grid, then a finer one
+    around the best point."""
+    import numpy as np
+
+    samples = []
+    for frame in frames:
+        diff = (frame["src"] - frame["bgr"]).abs().amax(dim=0).numpy().astype(np.float32)
+        truth = frame["true_pha"][0].numpy().astype(np.float32)
+        mask = frame.get("mask")
+        if mask is not None:
+            diff, truth = diff[mask], truth[mask]
+        samples.append((diff.ravel()[::4], truth.ravel()[::4]))  # every 4th pixel is plenty
+
+    def cost(low: float, high: float) -> float:
+        total = 0.0
+        for diff, truth in samples:
+            pha = np.clip((diff - low) / (high - low), 0.0, 1.0)
+            total += float(np.abs(pha - truth).mean())
+        return total
+
+    best = (np.inf, 0.04, 0.2)
+    lows, spans = np.linspace(0.0, 0.4, steps), np.linspace(0.01, 0.6, steps)
+    for _ in range(2):
+        for low in lows:
+            for span in spans:
+                if low + span <= 1.0:
+                    best = min(best, (cost(low, low + span), float(low), float(low + span)))
+        _, low, high = best
+        lows = np.clip(np.linspace(low - 0.02, low + 0.02, 9), 0.0, 0.98)
+        spans = np.clip(np.linspace(high - low - 0.03, high - low + 0.03, 9), 0.005, 1.0)
+    return best[1], best[2]

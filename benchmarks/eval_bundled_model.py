@@ -1,0 +1,85 @@
+"""The bundled model (or any checkpoint) beside the difference key, on the held-out synthetic HD
+set and on real-alpha composites (alphamatting.com, metrics inside the trimap's unknown region).
+
+    python benchmarks/eval_bundled_model.py [--checkpoint PATH] [--frames 16]
+        [--real ../shared/eval/alphamatting-lowres] [--json results.json]
+
+The key's thresholds are fitted per set to minimise its MAD (its best case). The issue's bars:
+synthetic HD MAD and Grad at most half the key's; real composites MAD at most 3/4 of the key's.
+The model runs with refine `error`, k 5000 at HD (scaled with area on other sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from bgmcli.ablate.evalsets import open_eval_set
+from bgmcli.ablate.evaluate import evaluate
+from bgmcli.api import load_model
+from bgmcli.model.difference_key import DifferenceKey, fit_thresholds
+
+SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "alphamatting-lowres"
+BARS = {"synthetic-hd": {"mad": 0.5, "grad": 0.5}, "real": {"mad": 0.75}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=None, help="default: the bundled model")
+    parser.add_argument("--frames", type=int, default=16, help="synthetic HD frames")
+    parser.add_argument("--real", default=str(SHARED_REAL), help="alphamatting-layout folder")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cpu")
+    model = load_model(args.checkpoint, refine="error", k=5000, device=device)
+    sets = [open_eval_set("synthetic", 1920, 1080, args.frames)]
+    if Path(args.real).is_dir():
+        sets.append(open_eval_set(args.real, 1920, 1080, None))
+    else:
+        print(f"no real set at {args.real}: synthetic only")
+    results = []
+    for data in sets:
+        started = time.perf_counter()
+        low, high = fit_thresholds(data)
+        key = DifferenceKey(low, high).eval()
+        rows = {
+            "model": evaluate(model, data, 5000, device, iters=1),
+            "difference key": evaluate(key, data, 5000, device, iters=1),
+        }
+        kind = "synthetic-hd" if data.name.startswith("synthetic") else "real"
+        verdicts = {
+            metric: rows["model"][metric] <= bar * rows["difference key"][metric]
+            for metric, bar in BARS[kind].items()
+        }
+        results.append({"set": data.name, "description": data.description, "key_low": low,
+                         "key_high": high, "rows": rows, "bars": BARS[kind],
+                         "pass": verdicts, "seconds": time.perf_counter() - started})  # fmt: skip
+        print_table(results[-1])
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+def print_table(result: dict) -> None:
+    print(f"\n{result['set']}: {result['description']}; key thresholds "
+          f"{result['key_low']:.3f}..{result['key_high']:.3f} (fitted on this set)")  # fmt: skip
+    print("| | frames | MAD x1e3 | MSE x1e3 | SAD /1e3 | Grad /1e3 | Conn /1e3 | fgr L1 x1e3 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in result["rows"].items():
+        cells = [r["mad"] * 1e3, r["mse"] * 1e3, r["sad"], r["grad"], r["conn"], r["fgr_l1"] * 1e3]
+        print(f"| {name} | {r['frames']} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    model, key = result["rows"]["model"], result["rows"]["difference key"]
+    for metric, bar in result["bars"].items():
+        ratio = model[metric] / key[metric]
+        verdict = "PASS" if result["pass"][metric] else "FAIL"
+        print(f"{metric}: model / key = {ratio:.3f} (goal <= {bar}) {verdict}")
+
+
+if __name__ == "__main__":
+    main()

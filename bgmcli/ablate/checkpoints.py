@@ -1,0 +1,47 @@
+"""Models for the studies: given with --checkpoint, or trained with a preset and cached under
+OUT/checkpoints/ by the hash of the whole training config, so no model is trained twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bgmcli.config import to_dict
+from bgmcli.train.config import TrainConfig, build_train_config
+
+
+def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConfig:
+    """The preset's recipe with the variant's architecture (backbone, aspp, kernel_size)."""
+    return build_train_config(preset, overrides={"model": dict(architecture)})
+
+
+def config_hash(config: TrainConfig) -> str:
+    text = json.dumps(to_dict(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def cache_dir(out: Path, config: TrainConfig) -> Path:
+    """OUT/checkpoints/<backbone>-<aspp|noaspp>-k<kernel>-<hash>: readable and unique."""
+    model = config.model
+    head = "aspp" if model.aspp else "noaspp"
+    name = f"{model.backbone}-{head}-k{model.kernel_size}-{config_hash(config)}"
+    return Path(out) / "checkpoints" / name
+
+
+def trained_checkpoint(
+    out: Path, config: TrainConfig, *, device: str, progress: Callable | None = None
+) -> Path:
+    """DIR/model.pt of the cached run, training (or resuming an interrupted run) if needed."""
+    from bgmcli.train.loop import train
+
+    run_dir = cache_dir(out, config)
+    model_path = run_dir / "model.pt"
+    if model_path.is_file():
+        return model_path
+    resume = (run_dir / "last.pt").is_file()
+    train(config, run_dir, device=device, resume=resume, progress=progress,
+          meta={"purpose": "bgm ablate"})  # fmt: skip
+    return model_path

@@ -1,0 +1,114 @@
+"""One variant on one evaluation set: the metrics module's errors averaged over frames, the
+fraction of pixels refined, and model throughput measured with the bench harness."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+
+from bgmcli.ablate.evalsets import EvalSet
+from bgmcli.bench import refined_fraction
+from bgmcli.config import default_backbone_scale, scale_k
+from bgmcli.measure import measure, percentile
+from bgmcli.metrics import compute_all, fgr_l1, fgr_mse
+
+ALPHA_METRICS = ("sad", "mse", "mad", "grad", "conn")
+CROP_SIDE = 192  # the hair-crop figure's window, in pixels of the evaluation frame
+
+
+def configure(model, k_hd: int, width: int, height: int) -> int:
+    """Set the model's k and backbone scale for a frame of this size; returns the k used."""
+    k = scale_k(k_hd, width, height)
+    cfg = getattr(model, "config", None)
+    if cfg is None:  # baselines such as the difference key have no such settings
+        return k
+    model.config = dataclasses.replace(
+        cfg,
+        backbone_scale=default_backbone_scale(width, height),
+        refine=dataclasses.replace(cfg.refine, k=k),
+    )
+    return k
+
+
+def evaluate(model, data: EvalSet, k_hd: int, device: torch.device, iters: int = 3) -> dict:
+    """Mean errors over the set's frames (inside each frame's mask, if any), refined fraction,
+    and the median FPS of the model on the set's first frame (batch 1, after one warm-up)."""
+    sums: dict[str, float] = {}
+    counted: dict[str, int] = {}
+    for frame in data:
+        src, bgr = _inputs(frame, device)
+        configure(model, k_hd, src.shape[-1], src.shape[-2])
+        with torch.inference_mode():
+            out = model(src, bgr)
+        for key, value in frame_metrics(out, frame).items():
+            if not math.isnan(value):
+                sums[key] = sums.get(key, 0.0) + value
+                counted[key] = counted.get(key, 0) + 1
+    row = {key: sums[key] / counted[key] if key in sums else math.nan for key in _KEYS}
+    first = data[0]
+    height, width = first["src"].shape[-2:]
+    k = configure(model, k_hd, width, height)
+    row |= {"frames": len(data), "width": width, "height": height, "k_effective": k}
+    row["fps"] = throughput(model, first, device, iters)
+    return row
+
+
+_KEYS = (*ALPHA_METRICS, "fgr_l1", "fgr_mse", "refined_fraction")
+
+
+def frame_metrics(out, frame: dict) -> dict[str, float]:
+    pha = out.pha[0, 0].float().cpu().numpy()
+    true_pha = frame["true_pha"][0].numpy().astype(np.float32)
+    mask = frame["mask"]
+    row = compute_all(pha, true_pha, mask)
+    fgr = out.fgr[0].float().permute(1, 2, 0).cpu().numpy()
+    true_fgr = frame["true_fgr"].permute(1, 2, 0).numpy().astype(np.float32)
+    row["fgr_l1"] = fgr_l1(fgr, true_fgr, true_pha, mask)
+    row["fgr_mse"] = fgr_mse(fgr, true_fgr, true_pha, mask)
+    row["refined_fraction"] = refined_fraction(out.ref_sm, pha.shape[0], pha.shape[1])
+    return row
+
+
+def throughput(model, frame: dict, device: torch.device, iters: int) -> float:
+    src, bgr = _inputs(frame, device)
+    with torch.inference_mode():
+        timing = measure(lambda: model(src, bgr), device, iters=iters, warmup=1)
+    return 1000.0 / percentile(timing.latencies_ms, 50)
+
+
+def predict_alpha(model, frame: dict, k_hd: int, device: torch.device) -> np.ndarray:
+    src, bgr = _inputs(frame, device)
+    configure(model, k_hd, src.shape[-1], src.shape[-2])
+    with torch.inference_mode():
+        return model(src, bgr).pha[0, 0].float().cpu().numpy()
+
+
+def crop_box(data: EvalSet, scan: int = 8) -> tuple[int, int, int, int]:
+    """(frame, top, left, side): the window with the most partial alpha (hair, strands, veils)
+    among the first frames, inside the mask where there is one."""
+    from scipy.ndimage import uniform_filter
+
+    best = (-1.0, 0, 0, 0, CROP_SIDE)
+    for i in range(min(scan, len(data))):
+        frame = data[i]
+        pha = frame["true_pha"][0].numpy()
+        side = min(CROP_SIDE, *pha.shape)
+        partial = ((pha > 0.02) & (pha < 0.98)).astype(np.float32)
+        if frame["mask"] is not None:
+            partial *= frame["mask"]
+        density = uniform_filter(partial, size=side, mode="constant")
+        half = side // 2
+        inner = density[
+            half : pha.shape[0] - side + half + 1, half : pha.shape[1] - side + half + 1
+        ]
+        top, left = np.unravel_index(int(np.argmax(inner)), inner.shape)
+        if inner[top, left] > best[0]:
+            best = (float(inner[top, left]), i, int(top), int(left), side)
+    return best[1:]
+
+
+def _inputs(frame: dict, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    return frame["src"][None].to(device), frame["bgr"][None].to(device)

@@ -1,0 +1,348 @@
+"""Results of `bgm ablate`: results.json/csv, rich tables for the terminal and report.md.
+
+Tables are built once as plain cells (text + best flag) and then rendered twice, to rich and to
+GitHub markdown, so the terminal and the report can never disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from rich.table import Table
+
+REFINED = "refined_fraction"
+MINUS = "\N{MINUS SIGN}"
+
+# Plot file names (under OUT/plots/), shared with plots.py so report.md can place each plot.
+QUALITY_VS_FPS_PLOT = "quality_vs_fps.png"
+PATCH_COUNT_PLOT = "patch_count.png"
+PATCH_COUNT_STUDY = "patch-count"
+
+
+def crops_filename(study: str) -> str:
+    """crops_<study>.png, the study name made file-name safe."""
+    return "crops_" + re.sub(r"[^A-Za-z0-9._-]+", "_", study) + ".png"
+
+
+class Column(NamedTuple):
+    header: str
+    scale: float  # display value = raw value * scale
+    fmt: str
+    higher_is_better: bool | None  # None: informational, never marked best
+
+
+# sad, grad and conn arrive already divided by 1000; the others are raw and shown x1e3.
+COLUMNS: dict[str, Column] = {
+    "mad": Column("MAD ×1e3", 1e3, "{:.2f}", False),
+    "sad": Column("SAD (/1e3)", 1.0, "{:.2f}", False),
+    "mse": Column("MSE ×1e3", 1e3, "{:.3f}", False),
+    "grad": Column("Grad (/1e3)", 1.0, "{:.2f}", False),
+    "conn": Column("Conn (/1e3)", 1.0, "{:.2f}", False),
+    "fgr_l1": Column("FGR L1 ×1e3", 1e3, "{:.2f}", False),
+    "fgr_mse": Column("FGR MSE ×1e3", 1e3, "{:.3f}", False),
+    "fps": Column("FPS", 1.0, "{:.2f}", True),
+    REFINED: Column("refined %", 100.0, "{:.1f}", None),
+}
+
+# results.csv column order; keys a row has beyond these follow in order of first appearance.
+ROW_KEYS = [
+    "study", "variant", "reference", "eval_set", "k", "k_effective", "backbone", "aspp",
+    "refine", "frames", "width", "height", "mad", "sad", "mse", "grad", "conn", "fgr_l1",
+    "fgr_mse", "fps", REFINED, "checkpoint",
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- results.json / results.csv
+
+
+def write_results(out: Path, rows: Sequence[dict]) -> None:
+    """OUT/results.json (non-finite floats as null, strict JSON) and OUT/results.csv."""
+    plain = [{key: _plain(value) for key, value in row.items()} for row in rows]
+    text = json.dumps(plain, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+    atomic_write(Path(out) / "results.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write(Path(out) / "results.csv", lambda tmp: tmp.write_text(_csv_text(plain), "utf-8"))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalar: numpy scalars unwrapped, NaN/inf -> None, paths -> str."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def _csv_text(rows: Sequence[dict]) -> str:
+    keys = list(ROW_KEYS)
+    for row in rows:
+        keys += [key for key in row if key not in keys]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys, restval="", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """`write(<path>.partial)` then rename onto `path`, so a reader (or a crash mid-write) never
+    leaves a truncated file behind; a failed write keeps the previous file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- neutral table model
+
+
+@dataclass
+class Cell:
+    value: str  # the number (or text) itself
+    change: str = ""  # relative change vs the reference, e.g. "(−8.2%)"
+    best: bool = False
+
+
+@dataclass
+class TableData:
+    title: str
+    headers: list[str]
+    numeric: list[bool]  # right-justify these columns
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def study_table_data(study: dict, rows: Sequence[dict]) -> list[TableData]:
+    """One table per eval set (in order of first appearance) of this study's rows."""
+    mine = [row for row in rows if row.get("study") == study["name"]]
+    eval_sets = list(dict.fromkeys(row["eval_set"] for row in mine))
+    return [
+        _table_data(study, [row for row in mine if row["eval_set"] == name]) for name in eval_sets
+    ]
+
+
+def _table_data(study: dict, rows: list[dict]) -> TableData:
+    rows = _ordered(rows, study.get("variants", []))
+    keys = [key for key in study.get("columns", []) if key != REFINED] + [REFINED]
+    first = rows[0]
+    title = (
+        f"{study['name']} — {first['eval_set']} "
+        f"({first.get('frames')} frames, {first.get('width')}x{first.get('height')})"
+    )
+    table = TableData(
+        title=title,
+        headers=["variant", "k"] + [column_of(key).header for key in keys],
+        numeric=[False, True] + [True] * len(keys),
+    )
+    reference = _reference_row(study, rows)
+    best = {key: _best_values(key, rows) for key in keys}
+    for row in rows:
+        is_ref = row is reference
+        label = f"{row['variant']} (ref)" if is_ref else str(row["variant"])
+        cells = [Cell(label), Cell(_k_text(row))]
+        for key in keys:
+            ref_value = None if is_ref or reference is None else reference.get(key)
+            cells.append(_metric_cell(key, row.get(key), ref_value, best[key]))
+        table.rows.append(cells)
+    return table
+
+
+def column_of(key: str) -> Column:
+    """Known metric, or a generic unscaled column so an unexpected key still renders."""
+    return COLUMNS.get(key) or Column(key, 1.0, "{:.4g}", None)
+
+
+def _ordered(rows: list[dict], variants: Sequence[str]) -> list[dict]:
+    """The study's variant order (its display order); unknown variants last, as they came."""
+    rank = {name: i for i, name in enumerate(variants)}
+    return sorted(rows, key=lambda row: rank.get(row["variant"], len(rank)))
+
+
+def _reference_row(study: dict, rows: list[dict]) -> dict | None:
+    for row in rows:
+        if row["variant"] == study.get("reference"):
+            return row
+    return next((row for row in rows if row.get("reference")), None)
+
+
+def finite(value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _display(key: str, value: Any) -> str:
+    value = finite(value)
+    if value is None:
+        return "—"
+    column = column_of(key)
+    return column.fmt.format(value * column.scale)
+
+
+def _best_values(key: str, rows: list[dict]) -> set[str]:
+    """Displayed strings of the best value; compared as displayed so visual ties are all marked.
+    Empty when the column is informational, has fewer than two values or all of them tie."""
+    higher = column_of(key).higher_is_better
+    values = [v for v in (finite(row.get(key)) for row in rows) if v is not None]
+    if higher is None or len(values) < 2:
+        return set()
+    shown = {_display(key, v) for v in values}
+    if len(shown) < 2:
+        return set()
+    return {_display(key, max(values) if higher else min(values))}
+
+
+def _metric_cell(key: str, value: Any, ref_value: Any, best: set[str]) -> Cell:
+    text = _display(key, value)
+    change = ""
+    if column_of(key).higher_is_better is not None:  # a % change of a % only confuses
+        change = relative_change(value, ref_value)
+    return Cell(text, change, text in best)
+
+
+def relative_change(value: Any, reference: Any) -> str:
+    """'(−8.2%)' / '(+3.0%)' vs the reference; '' when either is missing or the reference is 0."""
+    value, reference = finite(value), finite(reference)
+    if value is None or reference is None or reference == 0:
+        return ""
+    pct = round(100.0 * (value - reference) / abs(reference), 1)
+    if pct == 0:
+        return "(±0.0%)"
+    return f"({pct:+.1f}%)".replace("-", MINUS)
+
+
+def _k_text(row: dict) -> str:
+    """Nominal k (at HD); the effective k too when the eval resolution scaled it."""
+    k, k_eff = row.get("k"), row.get("k_effective")
+    if k is None:
+        return "—"
+    if k_eff is not None and k_eff != k:
+        return f"{k} (eff {k_eff})"
+    return str(k)
+
+
+def _legend(study: dict, best: str) -> str:
+    ref = study.get("reference")
+    text = f"best per column {best}"
+    return f"{text}; (±x%): change relative to the reference {ref}" if ref else text
+
+
+# ---------------------------------------------------------------- rich
+
+
+def study_tables(study: dict, rows: Sequence[dict]) -> list[Table]:
+    """Rich tables of one study, one per eval set; the best value of a column is bold with a '*'
+    suffix so it still shows in plain (non-colour) output."""
+    from rich import box
+
+    tables = []
+    for data in study_table_data(study, rows):
+        table = Table(
+            title=data.title,
+            caption=_legend(study, "marked *"),
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for header, numeric in zip(data.headers, data.numeric, strict=True):
+            table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
+        for cells in data.rows:
+            table.add_row(*(_rich_cell(cell) for cell in cells))
+        tables.append(table)
+    return tables
+
+
+def _rich_cell(cell: Cell):
+    from rich.text import Text
+
+    text = cell.value + ("*" if cell.best else "")
+    text = f"{text} {cell.change}" if cell.change else text
+    return Text(text, style="bold" if cell.best else "")
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def markdown_report(
+    studies: Sequence[dict], rows: Sequence[dict], header: str, plots: Iterable[str] = ()
+) -> str:
+    """report.md: the caller's header, then an overview of the cross-study plots and a section
+    per study (description, one table per eval set, its own plots)."""
+    plots = list(plots)
+    owned = {plot for study in studies for plot in _study_plots(study, plots)}
+    parts = [header.strip(), ""]
+    overview = [plot for plot in plots if plot not in owned]
+    if overview:
+        parts += ["## Overview", "", *(_image(plot) for plot in overview), ""]
+    for study in studies:
+        parts += _study_markdown(study, rows, _study_plots(study, plots))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list[str]:
+    lines = [f"## {study['name']}", ""]
+    if study.get("description"):
+        lines += [study["description"], ""]
+    tables = study_table_data(study, rows)
+    if not tables:
+        lines += ["_No results._", ""]
+    for data in tables:
+        lines += [f"### {data.title}", "", *_markdown_table(data), ""]
+    if tables:
+        lines += ["B" + _legend(study, "in **bold**")[1:] + ".", ""]
+    lines += [line for plot in plots for line in (_image(plot), "")]
+    return lines
+
+
+def _markdown_table(data: TableData) -> list[str]:
+    align = ["---:" if numeric else ":---" for numeric in data.numeric]
+    lines = [_md_row(data.headers), _md_row(align)]
+    lines += [_md_row([_md_cell(cell) for cell in cells]) for cells in data.rows]
+    return lines
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _md_cell(cell: Cell) -> str:
+    text = f"**{cell.value}**" if cell.best else cell.value
+    return f"{text} {cell.change}" if cell.change else text
+
+
+def _study_plots(study: dict, plots: Sequence[str]) -> list[str]:
+    """The plots that belong in a study's section: its crops, and patch_count for patch-count."""
+    names = {crops_filename(study["name"])}
+    if study["name"] == PATCH_COUNT_STUDY:
+        names.add(PATCH_COUNT_PLOT)
+    return [plot for plot in plots if Path(plot).name in names]
+
+
+def _image(plot: str) -> str:
+    return f"![{Path(plot).stem}]({plot})"
+
+
+def write_report(
+    out: Path, studies: Sequence[dict], rows: Sequence[dict], header: str, plots: Iterable[str]
+) -> Path:
+    """OUT/report.md, linking only the plots that exist under OUT (relative paths)."""
+    out = Path(out)
+    existing = [plot for plot in plots if (out / plot).is_file()]
+    text = markdown_report(studies, rows, header, existing)
+    path = out / "report.md"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path

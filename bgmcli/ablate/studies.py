@@ -1,0 +1,128 @@
+"""Studies as data: YAML files shipped in `studies/` (users may pass their own file). A study is a
+list of variants; a variant is a model architecture plus the inference settings it changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bgmcli.config import BACKBONE_NAMES, PAPER_K_HD, REFINE_MODES, load_yaml
+from bgmcli.errors import BgmError
+
+STUDIES_DIR = Path(__file__).parent / "studies"
+ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order
+METRICS = ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "fps")
+VARIANT_FIELDS = {"name", "backbone", "aspp", "kernel_size", "refine", "k", "threshold"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    backbone: str = "mobilenetv2"
+    aspp: bool = True
+    kernel_size: int = 3
+    refine: str = "error"
+    k: int = PAPER_K_HD  # at HD; scaled with the frame's area elsewhere
+    threshold: float = 0.1
+
+    def architecture(self) -> dict[str, Any]:
+        """What decides the parameter set: variants that share it share one checkpoint."""
+        return {"backbone": self.backbone, "aspp": self.aspp, "kernel_size": self.kernel_size}
+
+    @property
+    def refines(self) -> bool:
+        return self.refine != "none"
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    description: str
+    reference: str
+    columns: tuple[str, ...]
+    variants: tuple[Variant, ...]
+
+    def summary(self) -> dict[str, Any]:
+        """The plain form the report and plots take."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "reference": self.reference,
+            "columns": list(self.columns),
+            "variants": [v.name for v in self.variants],
+        }
+
+
+def study_names() -> list[str]:
+    shipped = {p.stem for p in STUDIES_DIR.glob("*.yaml")}
+    return [n for n in ORDER if n in shipped] + sorted(shipped - set(ORDER))
+
+
+def load_studies(name: str) -> list[Study]:
+    """`all`, a shipped study's name, or a path to a study YAML file."""
+    if name == "all":
+        return [load_study(n) for n in study_names()]
+    return [load_study(name)]
+
+
+def load_study(name: str) -> Study:
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml"):
+        path = STUDIES_DIR / f"{name}.yaml"
+        if not path.is_file():
+            raise BgmError(f"unknown study {name!r}; known: all, {', '.join(study_names())}")
+    elif not path.is_file():
+        raise BgmError(f"study file not found: {path}")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise BgmError(f"{path}: expected a mapping with name, reference, columns, variants")
+    return parse_study(data, str(path))
+
+
+def parse_study(data: dict[str, Any], where: str) -> Study:
+    unknown = set(data) - {"name", "description", "reference", "columns", "variants"}
+    if unknown:
+        raise BgmError(f"{where}: unknown study field {sorted(unknown)[0]!r}")
+    variants = tuple(_variant(v, where) for v in _list(data, "variants", where))
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise BgmError(f"{where}: variant names must be unique, got {names}")
+    reference = data.get("reference", names[0])
+    if reference not in names:
+        raise BgmError(f"{where}: reference {reference!r} is not one of the variants {names}")
+    columns = tuple(_list(data, "columns", where)) if "columns" in data else ("mad", "sad", "fps")
+    bad = [c for c in columns if c not in METRICS]
+    if bad:
+        raise BgmError(f"{where}: unknown column {bad[0]!r}; known: {', '.join(METRICS)}")
+    name = data.get("name") or Path(where).stem
+    return Study(str(name), str(data.get("description", "")), reference, columns, variants)
+
+
+def _list(data: dict, key: str, where: str) -> list:
+    value = data.get(key)
+    if not isinstance(value, list) or not value:
+        raise BgmError(f"{where}: {key} must be a non-empty list")
+    return value
+
+
+def _variant(data: Any, where: str) -> Variant:
+    if not isinstance(data, dict) or "name" not in data:
+        raise BgmError(f"{where}: each variant must be a mapping with a name")
+    unknown = set(data) - VARIANT_FIELDS
+    if unknown:
+        raise BgmError(
+            f"{where}: variant {data['name']!r} has unknown field {sorted(unknown)[0]!r}"
+        )
+    variant = Variant(**{**data, "name": str(data["name"])})
+    if variant.backbone not in BACKBONE_NAMES:
+        raise BgmError(
+            f"{where}: unknown backbone {variant.backbone!r}; known: {', '.join(BACKBONE_NAMES)}"
+        )
+    if variant.refine not in REFINE_MODES:
+        raise BgmError(
+            f"{where}: unknown refine {variant.refine!r}; known: {', '.join(REFINE_MODES)}"
+        )
+    if not isinstance(variant.k, int) or variant.k < 1:
+        raise BgmError(f"{where}: variant {variant.name!r}: k must be a positive integer")
+    return variant

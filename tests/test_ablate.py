@@ -1,0 +1,228 @@
+"""`bgm ablate`: study files, evaluation sets, resumable runs through the CLI, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from skimage import io
+
+from bgmcli.ablate.composites import estimate_foreground
+from bgmcli.ablate.evalsets import open_eval_set
+from bgmcli.ablate.studies import ORDER, load_studies, parse_study
+from bgmcli.cli import app
+from bgmcli.config import scale_k
+from bgmcli.errors import BgmError
+
+SMOKE = ["--preset", "smoke", "--resolution", "128x96", "--frames", "1", "--iters", "1"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def bgm(args, capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        app(args=[str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bgm: error:"), err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def make_alphamatting_folder(root, count: int = 2, size=(40, 56)):
+    """input/, alpha/, trimap/ as alphamatting.com ships them (RGB PNGs, trimap 0/128/255)."""
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    for i in range(count):
+        alpha = np.clip((xx - w / 3 - 3 * i) / 8.0, 0, 1)
+        trimap = np.where(alpha <= 0, 0, np.where(alpha >= 1, 255, 128))
+        image = np.stack([alpha * 0.9, 0.2 + 0 * alpha, 1 - alpha], axis=-1)
+        for folder, arr in (("input", image), ("alpha", alpha), ("trimap", trimap / 255)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            rgb = np.repeat(arr[..., None], 3, axis=-1) if arr.ndim == 2 else arr
+            io.imsave(root / folder / f"GT{i:02d}.png", (rgb * 255).round().astype(np.uint8),
+                      check_contrast=False)  # fmt: skip
+    return root
+
+
+# --- studies -----------------------------------------------------------------------------------
+
+
+def test_the_five_studies_ship_in_the_plans_order():
+    studies = load_studies("all")
+    assert [s.name for s in studies] == list(ORDER)
+    for study in studies:
+        assert study.reference in [v.name for v in study.variants]
+    by_name = {s.name: s for s in studies}
+    assert [v.k for v in by_name["patch-count"].variants] == [1000, 5000, 10000]
+    assert [v.refine for v in by_name["patch-selection"].variants] == ["error", "random", "uniform"]
+    assert {v.backbone for v in by_name["backbone"].variants} == {
+        "resnet50", "resnet101", "mobilenetv2"
+    }  # fmt: skip
+    assert [v.aspp for v in by_name["aspp"].variants] == [True, False]
+    assert [v.refine for v in by_name["refinement"].variants] == ["error", "none"]
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ({"variants": [{"name": "a", "backbone": "vgg"}]}, "unknown backbone 'vgg'"),
+        ({"variants": [{"name": "a", "kk": 3}]}, "unknown field 'kk'"),
+        ({"variants": [{"name": "a"}, {"name": "a"}]}, "unique"),
+        ({"variants": [{"name": "a"}], "reference": "b"}, "reference 'b'"),
+        ({"variants": [{"name": "a"}], "columns": ["speed"]}, "unknown column 'speed'"),
+        ({"variants": []}, "non-empty list"),
+    ],
+)
+def test_bad_study_files_name_the_problem(data, needle):
+    with pytest.raises(BgmError, match=needle):
+        parse_study(data, "my.yaml")
+
+
+def test_k_is_given_at_hd_and_scales_with_area():
+    assert scale_k(5000, 1920, 1080) == 5000
+    assert scale_k(5000, 3840, 2160) == 20000
+    assert scale_k(1000, 192, 108) == 10
+
+
+# --- evaluation data ---------------------------------------------------------------------------
+
+
+def test_blur_fusion_recovers_a_smooth_foreground_better_than_the_image():
+    h, w = 64, 96
+    yy, xx = np.mgrid[0:h, 0:w] / 64.0
+    fgr = np.stack([0.8 + 0.1 * np.sin(xx), 0.3 + 0.1 * yy, 0.2 + 0 * xx], axis=-1)
+    bgr = np.stack([0.1 + 0 * xx, 0.7 + 0.1 * np.cos(yy), 0.9 + 0 * xx], axis=-1)
+    alpha = np.clip((xx * 64 - 40) / 16, 0, 1)
+    image = fgr * alpha[..., None] + bgr * (1 - alpha[..., None])
+    partial = (alpha > 0.1) & (alpha < 0.9)
+    estimate = estimate_foreground(image, alpha)
+    err = np.abs(estimate - fgr)[partial].mean()
+    assert err < 0.25 * np.abs(image - fgr)[partial].mean()
+    assert err < 0.03
+
+
+def test_alphamatting_folder_becomes_composites_scored_in_the_unknown_region(tmp_path):
+    root = make_alphamatting_folder(tmp_path / "am", count=2)
+    data = open_eval_set(str(root), 128, 96, None)
+    assert data.name == "am" and len(data) == 2
+    frame = data[1]
+    alpha = frame["true_pha"][0].numpy()
+    assert frame["src"].shape == frame["bgr"].shape == (3, 40, 56)
+    assert frame["mask"].dtype == np.bool_
+    assert frame["mask"].any() and not frame["mask"][alpha >= 1].any()
+    again = open_eval_set(str(root), 128, 96, None)[1]
+    assert torch.equal(again["bgr"], frame["bgr"])  # seeded: the same plate every run
+
+
+def test_synthetic_set_is_seeded_and_at_the_study_resolution():
+    a = open_eval_set("synthetic", 128, 96, 2)
+    b = open_eval_set("synthetic", 128, 96, 2)
+    assert a.name == "synthetic-128x96" and len(a) == 2
+    assert a[0]["src"].shape == (3, 96, 128)
+    assert torch.equal(a[1]["true_pha"], b[1]["true_pha"])
+
+
+# --- a real (smoke) run through the CLI --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """patch-count on two sets with a smoke-trained model, run once for the module."""
+    root = tmp_path_factory.mktemp("ablate")
+    real = make_alphamatting_folder(root / "am")
+    out = root / "out"
+    args = ["ablate", "--study", "patch-count", *SMOKE, "--eval-data", "synthetic",
+            "--eval-data", real, "--out", out]  # fmt: skip
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with pytest.raises(SystemExit) as exc:
+        app(args=[str(a) for a in args])
+    torch.set_num_threads(before)
+    assert exc.value.code == 0
+    return out, args
+
+
+def test_a_run_writes_rows_tables_report_and_plots(smoke_run):
+    out, _ = smoke_run
+    rows = json.loads((out / "results.json").read_text())
+    assert len(rows) == 3 * 2
+    assert {r["variant"] for r in rows} == {"k1000", "k5000", "k10000"}
+    assert {r["eval_set"] for r in rows} == {"synthetic-128x96", "am"}
+    for row in rows:
+        for key in ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "fps"):
+            assert isinstance(row[key], float) and row[key] >= 0, (key, row)
+        assert 0 < row["refined_fraction"] <= 1 and row["frames"] == 1
+    by_k = {r["k"]: r for r in rows if r["eval_set"] == "synthetic-128x96"}
+    fractions = [by_k[k]["refined_fraction"] for k in (1000, 5000, 10000)]
+    assert fractions == sorted(fractions) and fractions[0] < fractions[2]
+    assert (out / "results.csv").read_text().splitlines()[0].startswith("study,")
+    assert "patch-count" in (out / "report.md").read_text()
+    assert (out / "plots" / "patch_count.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "patch-count" / "k1000.json").is_file()
+    assert len(list((out / "checkpoints").glob("*/model.pt"))) == 1
+    assert not list(out.rglob("*.partial"))
+
+
+def test_a_second_run_skips_finished_variants_and_redoes_a_lost_one(smoke_run, capsys):
+    out, args = smoke_run
+    (out / "patch-count" / "k5000.json").unlink()
+    before = (out / "patch-count" / "k1000.json").stat().st_mtime_ns
+    code, _, err = bgm(args, capsys)
+    assert code == 0
+    assert "patch-count/k1000: done before, skipped" in err
+    assert "patch-count/k5000: evaluating" in err
+    assert "training" not in err  # the cached model is reused
+    assert (out / "patch-count" / "k1000.json").stat().st_mtime_ns == before
+    assert len(json.loads((out / "results.json").read_text())) == 6
+
+
+def test_a_checkpoint_of_the_wrong_architecture_is_refused(smoke_run, capsys):
+    out, _ = smoke_run
+    aspp_model = next((out / "checkpoints").glob("mobilenetv2-aspp-*/model.pt"))
+    code, _, err = bgm(["ablate", "--study", "aspp", *SMOKE, "--out", out / "other",
+                        "--checkpoint", f"no-aspp={aspp_model}", "--checkpoint",
+                        f"aspp={aspp_model}"], capsys)  # fmt: skip
+    assert_one_line_error(code, err, "no-aspp", "needs mobilenetv2 (no-ASPP")
+    assert not (out / "other" / "aspp").exists()  # refused before any work
+
+
+def test_list_names_every_study(capsys):
+    code, out, _ = bgm(["ablate", "--list"], capsys)
+    assert code == 0
+    assert [line.split(":")[0] for line in out.strip().splitlines()] == list(ORDER)
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--study", "nope"], "unknown study 'nope'"),
+        ([], "--study is required"),
+        (["--study", "aspp", "--checkpoint", "aspp"], "VARIANT=PATH"),
+        (["--study", "aspp", "--checkpoint", "k5000=x.pt"], "no variant 'k5000'"),
+        (["--study", "aspp", "--checkpoint", "aspp=missing.pt"], "file not found"),
+        (["--study", "aspp", "--eval-data", "no/such/dir"], "not 'synthetic' and not a folder"),
+        (["--study", "aspp", "--frames", "0"], "--frames must be at least 1"),
+        (["--study", "aspp", "--preset", "huge"], "unknown preset 'huge'"),
+        (["--study", "aspp", "--resolution", "big"], "unknown resolution 'big'"),
+        (["--study", "missing.yaml"], "study file not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(extra, needle, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = bgm(["ablate", "--out", tmp_path / "out", *extra], capsys)
+    assert_one_line_error(code, err, needle)
+    assert not list((tmp_path / "out").glob("*/*.json"))
