@@ -34,3 +34,21 @@ def test_load_model_gives_the_difference_key_by_name():
 def test_thresholds_must_be_ordered():
     with pytest.raises(BgmError, match="low < high"):
         DifferenceKey(low=0.3, high=0.1)
+
+
+def test_fitted_thresholds_recover_the_mapping_that_made_the_alpha():
+    from bgmcli.model.difference_key import fit_thresholds
+
+    gen = torch.Generator().manual_seed(0)
+    frames = []
+    for _ in range(2):
+        pha = torch.rand(1, 32, 48, generator=gen)
+        bgr = torch.rand(3, 32, 48, generator=gen) * 0.5
+        src = bgr.clone()
+        src[1] += 0.1 + 0.3 * pha[0]  # the key of (0.1, 0.4) reproduces pha exactly
+        frames.append({"src": src, "bgr": bgr, "true_pha": pha, "mask": None})
+    low, high = fit_thresholds(frames)
+    assert low == pytest.approx(0.1, abs=0.01) and high == pytest.approx(0.4, abs=0.01)
+    masked = [{**f, "mask": (f["true_pha"][0] > 0.5).numpy()} for f in frames]
+    low, high = fit_thresholds(masked)  # only alphas above 0.5 count: still the same mapping
+    assert high == pytest.approx(0.4, abs=0.01)
