@@ -47,8 +47,8 @@ COLUMNS: dict[str, Column] = {
     "mse": Column("MSE ×1e3", 1e3, "{:.3f}", False),
     "grad": Column("Grad (/1e3)", 1.0, "{:.2f}", False),
     "conn": Column("Conn (/1e3)", 1.0, "{:.2f}", False),
-    "fgr_l1": Column("FGR L1 ×1e3", 1e3, "{:.2f}", False),
-    "fgr_mse": Column("FGR MSE ×1e3", 1e3, "{:.3f}", False),
+    "fgr_l1": Column("fgr L1 ×1e3", 1e3, "{:.2f}", False),
+    "fgr_mse": Column("fgr MSE ×1e3", 1e3, "{:.3f}", False),
     "fps": Column("FPS", 1.0, "{:.2f}", True),
     REFINED: Column("refined %", 100.0, "{:.1f}", None),
 }
