@@ -94,3 +94,25 @@ def test_presets_load_and_yaml_and_overrides_take_precedence(tmp_path):
     config = build_train_config("smoke", yaml_file, {"seed": 8, "model": {"backbone": None}})
     assert (config.seed, config.base.steps, config.base.size) == (8, 9, 32)
     assert config.model.backbone == "resnet50"
+
+
+def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
+    from bgmcli.api import build_model
+    from bgmcli.config import ModelConfig
+    from bgmcli.train.stagenet import StageNet
+
+    model = build_model(ModelConfig())
+    bn = torch.nn.modules.batchnorm._BatchNorm
+
+    def modes(part):
+        return {m.training for m in part.modules() if isinstance(m, bn)}
+
+    net = StageNet(model, "refine").train()
+    assert modes(model.backbone) == modes(model.aspp) == modes(model.decoder) == {False}
+    assert modes(model.refiner) == {True}
+    before = model.aspp.convs[4][2].running_mean.clone()  # the pooling branch's BatchNorm
+    src, bgr = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    net(src, bgr, torch.rand(2, 1, 64, 64), torch.rand(2, 3, 64, 64)).backward()
+    assert torch.equal(model.aspp.convs[4][2].running_mean, before)
+    StageNet(model, "base").train()
+    assert modes(model.backbone) == modes(model.aspp) == {True}
