@@ -12,12 +12,14 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from rich.table import Table
+
+from bgmcli.files import atomic_write
 
 REFINED = "refined_fraction"
 MINUS = "\N{MINUS SIGN}"
@@ -93,18 +95,6 @@ def _csv_text(rows: Sequence[dict]) -> str:
     for row in rows:
         writer.writerow({key: "" if value is None else value for key, value in row.items()})
     return buffer.getvalue()
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """`write(<path>.partial)` then rename onto `path`, so a reader (or a crash mid-write) never
-    leaves a truncated file behind; a failed write keeps the previous file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- neutral table model

@@ -21,6 +21,7 @@ from bgmcli.ablate.evalsets import EvalSet, open_eval_set
 from bgmcli.ablate.evaluate import crop_box, evaluate, predict_alpha
 from bgmcli.ablate.studies import Study, Variant
 from bgmcli.errors import BgmError
+from bgmcli.files import atomic_write
 
 RESULT_VERSION = 1  # bump when a variant file's meaning changes: old files are recomputed
 
@@ -224,7 +225,4 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=1))
-    os.replace(partial, path)
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1)))

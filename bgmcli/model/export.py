@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import warnings
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from torch import nn
 
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
+from bgmcli.files import atomic_write
 from bgmcli.model.exportable import ExportableMatting
 from bgmcli.model.matting import MattingModel, MattingOutput
 
@@ -99,18 +98,6 @@ def example_inputs(shape: tuple[int, ...], seed: int = 0) -> tuple[torch.Tensor,
     """A reproducible random (src, bgr) pair in [0, 1]."""
     generator = torch.Generator().manual_seed(seed)
     return torch.rand(shape, generator=generator), torch.rand(shape, generator=generator)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` with tmp = `<path>.partial`, then rename it onto `path`: a reader never
-    sees a half-written model, and a failed export leaves any previous file untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
