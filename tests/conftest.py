@@ -24,3 +24,12 @@ def make_frame_pair(height: int, width: int, seed: int = 0) -> tuple[torch.Tenso
 @pytest.fixture
 def frame_pair():
     return make_frame_pair(128, 160)
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: the two cores are shared with other test processes and jobs."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -15,31 +15,12 @@ from bgmcli.ablate.studies import ORDER, load_studies, parse_study
 from bgmcli.cli import app
 from bgmcli.config import scale_k
 from bgmcli.errors import BgmError
+from tests.cli_helpers import assert_one_line_error, bgm
 
 SMOKE = ["--preset", "smoke", "--resolution", "128x96", "--frames", "1", "--iters", "1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def bgm(args, capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        app(args=[str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("bgm: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_alphamatting_folder(root, count: int = 2, size=(40, 56)):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from bgmcli.cli import app
+from tests.cli_helpers import assert_one_line_error, bgm
 from tests.train_fixtures import use_dataset_fn_in_cli
 
 
@@ -16,21 +17,6 @@ def stand_in_data(monkeypatch):
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def bgm(args, capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        app(args=[str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("bgm: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,7 @@ from bgmcli.train.config import build_train_config
 from bgmcli.train.loop import train
 from tests.train_fixtures import dataset_fn
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # two cores shared with other jobs: one thread per process avoids oversubscription
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _smoke(**overrides):
