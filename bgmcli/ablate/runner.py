@@ -50,6 +50,7 @@ class Runner:
         self.opts, self.log, self.train_progress = options, log, train_progress
         self.sets: list[EvalSet] | None = None
         self.timings: dict[str, float] = {}  # variant -> seconds spent evaluating it this run
+        self.crop_boxes: dict[str, tuple[int, int, int, int]] = {}  # per set: found once
 
     def eval_sets(self) -> list[EvalSet]:
         if self.sets is None:
@@ -137,7 +138,9 @@ class Runner:
         """The hair-crop figure's inputs: truth and source once, each variant's alpha."""
         from skimage import io
 
-        index, top, left, side = crop_box(data)
+        if data.name not in self.crop_boxes:
+            self.crop_boxes[data.name] = crop_box(data)
+        index, top, left, side = self.crop_boxes[data.name]
         frame = data[index]
         folder = self.opts.out / study.name / "crops" / data.name
         folder.mkdir(parents=True, exist_ok=True)
@@ -162,13 +165,13 @@ def _row(study: Study, variant: Variant, data: EvalSet, result: dict, model_path
         "variant": variant.name,
         "reference": variant.name == study.reference,
         "eval_set": data.name,
-        "k": variant.k if variant.refine in ("error", "random", "uniform") else None,
+        "k": variant.k if variant.counts_k else None,
         "backbone": variant.backbone,
         "aspp": variant.aspp,
         "refine": variant.refine,
         "checkpoint": str(model_path),
         **{key: _finite(value) for key, value in result.items()},
-    } | ({} if variant.refine in ("error", "random", "uniform") else {"k_effective": None})
+    } | ({} if variant.counts_k else {"k_effective": None})
 
 
 def _finite(value: Any) -> Any:

@@ -31,8 +31,9 @@ class Variant:
         return {"backbone": self.backbone, "aspp": self.aspp, "kernel_size": self.kernel_size}
 
     @property
-    def refines(self) -> bool:
-        return self.refine != "none"
+    def counts_k(self) -> bool:
+        """Whether k decides what is refined (not for none, full or threshold)."""
+        return self.refine in ("error", "random", "uniform")
 
 
 @dataclass(frozen=True)
