@@ -160,6 +160,8 @@ def grad(pred, true, mask=None, sigma: float = 1.4) -> float:
         # mat2gray's (x - min) / (max - min) as a scale of the linear filters (the offset
         # cancels); a constant matte has zero gradient either way.
         span = float(x.max() - x.min())
+        if span > 0 and not math.isfinite(1 / span):  # subnormal span: divide, as mat2gray does
+            x, span = (x - x.min()) / span, 1.0
         strips.append(_gradient_strips(x, g, dg, 1 / span if span > 0 else 0.0))
     total = 0.0
     for (r, mp), (_, mt) in zip(*strips, strict=True):
