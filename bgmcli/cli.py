@@ -317,13 +317,24 @@ class _TrainProgress:
             if not self.quiet:
                 self.bar.console.print(
                     f"{event.stage} step {event.step}: val loss {m['val_loss']:.4f}, "
-                    f"MAD {m['mad']:.4f}, Grad {m['grad']:.3f}, fgr L1 {m['fgr_l1']:.4f}",
+                    f"MAD {m['mad']:.4f}, Grad {m['grad']:.3f}, fgr L1 {m['fgr_l1']:.4f}"
+                    + _upsampled_comparison(m),
                     markup=False,
                 )
             return
         eta = f"ETA {event.eta_s:.0f} s" if event.eta_s is not None else ""
         info = f"loss {event.loss:.4f}  {event.samples_per_s:.1f} samples/s  {eta}"
         self.bar.update(self.task, completed=event.step, stage=event.stage, info=info)
+
+
+def _upsampled_comparison(m: dict) -> str:
+    """Stage refine: the same metrics for the coarse alpha upsampled without the refiner."""
+    if "mad_upsampled" not in m:
+        return ""
+    return (
+        f" (upsampled coarse: MAD {m['mad_upsampled']:.4f}, Grad {m['grad_upsampled']:.3f}; "
+        f"inside refined patches L1 {m['patch_l1']:.4f} vs {m['patch_l1_upsampled']:.4f})"
+    )
 
 
 @app.command()

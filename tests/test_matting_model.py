@@ -77,3 +77,15 @@ def test_kernel_sizes_agree_between_full_and_patch_refinement(kernel_size):
         full = model_with("full", kernel_size=kernel_size)(src, bgr)
         patches = model_with("uniform", k=10_000, kernel_size=kernel_size)(src, bgr)
     assert (full.pha - patches.pha).abs().max() < 1e-5
+
+
+def test_clamp_unit_clamps_values_but_passes_gradients_of_saturated_outputs():
+    from bgmcli.model.matting import clamp_unit
+
+    raw = torch.tensor([-2.0, 0.3, 3.5], requires_grad=True)
+    out = clamp_unit(raw)
+    assert out.tolist() == pytest.approx([0.0, 0.3, 1.0])
+    # truth 0.3 everywhere: the saturated ends must still be pulled back towards it
+    (out - 0.3).abs().sum().backward()
+    assert raw.grad.tolist() == [-1.0, 0.0, 1.0]
+    assert torch.equal(clamp_unit(torch.tensor([-2.0, 3.5])), torch.tensor([0.0, 1.0]))

@@ -89,6 +89,17 @@ def test_presets_load_and_yaml_and_overrides_take_precedence(tmp_path):
     assert config.model.backbone == "resnet50"
 
 
+def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alpha(tmp_path):
+    config = _smoke(
+        stage="refine", refine={"steps": 2, "batch": 2}, data_length=64, val_every=2, val_samples=2
+    )
+    result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())
+    row = result.history[-1]
+    keys = ("mad_upsampled", "grad_upsampled", "patch_l1", "patch_l1_upsampled")
+    assert all(row[key] == row[key] and row[key] >= 0 for key in keys)  # present, not NaN
+    assert row["mad"] != row["mad_upsampled"]  # the refiner changed some pixels
+
+
 def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
     from bgmcli.api import build_model
     from bgmcli.config import ModelConfig

@@ -55,9 +55,9 @@ class MattingModel(nn.Module):
         x, *skips = self.backbone(torch.cat([src_sm, bgr_sm], dim=1))
         x = self.decoder(self.aspp(x), *skips)
         return BaseOutput(
-            pha_sm=x[:, 0:1].clamp(0.0, 1.0),
+            pha_sm=clamp_unit(x[:, 0:1]),
             fgr_residual_sm=x[:, 1:4],
-            err_sm=x[:, 4:5].clamp(0.0, 1.0),
+            err_sm=clamp_unit(x[:, 4:5]),
             hid_sm=x[:, 5:].relu(),
         )
 
@@ -75,15 +75,15 @@ class MattingModel(nn.Module):
             pha=pha,
             fgr=fgr,
             pha_sm=base.pha_sm,
-            fgr_sm=(base.fgr_residual_sm + src_sm).clamp(0.0, 1.0),
+            fgr_sm=clamp_unit(base.fgr_residual_sm + src_sm),
             err_sm=base.err_sm,
             ref_sm=ref_sm,
         )
 
     def finish_outputs(self, pha_fgr, src, height: int, width: int):
         """Clamped alpha and foreground (residual + source), cropped back to the input size."""
-        pha = pha_fgr[:, :1, :height, :width].clamp(0.0, 1.0)
-        fgr = (pha_fgr[:, 1:] + src)[:, :, :height, :width].clamp(0.0, 1.0)
+        pha = clamp_unit(pha_fgr[:, :1, :height, :width])
+        fgr = clamp_unit((pha_fgr[:, 1:] + src)[:, :, :height, :width])
         return pha, fgr
 
     def upsample_and_refine(self, src, bgr, base: BaseOutput):
@@ -108,6 +108,20 @@ class MattingModel(nn.Module):
         )
         out = self.refiner.forward_patches(src_bgr, coarse, selection)
         return out, selection.to_map(*quarter).to(src.dtype)
+
+
+def clamp_unit(x: torch.Tensor) -> torch.Tensor:
+    """Clamp to [0, 1] as the official model does, but let gradients through where training.
+
+    A plain clamp has zero gradient outside [0, 1], so an output that saturates wrongly (raw 3.5
+    where the truth is 0.3) can never be corrected: the refiner trained that way ended with 70%
+    of its raw alpha outside [0, 1] and patches worse than bilinear upsampling of the coarse
+    alpha. Straight-through: forward values are the clamp's, the gradient is the identity's.
+    """
+    clamped = x.clamp(0.0, 1.0)
+    if not x.requires_grad:
+        return clamped
+    return x + (clamped - x).detach()
 
 
 def downsample(x: torch.Tensor, scale: float) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bgmcli.model.matting import clamp_unit
 from bgmcli.train.config import StageConfig
 from bgmcli.train.losses import base_loss, refine_loss
 
@@ -42,7 +43,7 @@ class StageNet(nn.Module):
         """(alpha, foreground, error) at the stage's output resolution."""
         if self.stage == "base":
             out = self.model.base(src, bgr)
-            return out.pha_sm, (out.fgr_residual_sm + src).clamp(0.0, 1.0), out.err_sm
+            return out.pha_sm, clamp_unit(out.fgr_residual_sm + src), out.err_sm
         out = self.model(src, bgr)
         return out.pha, out.fgr, out.err_sm
 

@@ -1,9 +1,14 @@
-"""Validation on a fixed held-out synthetic set: loss, alpha MAD and Grad, foreground L1."""
+"""Validation on a fixed held-out synthetic set: loss, alpha MAD and Grad, foreground L1.
+
+In stage refine it also scores the coarse alpha upsampled bilinearly (what `--refine none`
+gives) and both outputs inside the refined patches, so a run shows whether the refiner pays.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from bgmcli import metrics
 from bgmcli.train.stagenet import StageNet
@@ -18,20 +23,50 @@ def validate(net: StageNet, samples: list[dict], device: torch.device) -> dict[s
         for sample in samples:
             x = {k: v.unsqueeze(0).to(device) for k, v in sample.items()}
             loss = net(x["src"], x["bgr"], x["true_pha"], x["true_fgr"])
-            pha, fgr, _ = net.predict(x["src"], x["bgr"])
-            rows.append(_metrics(float(loss), pha, fgr, x["true_pha"], x["true_fgr"]))
+            row = {"val_loss": float(loss)}
+            if net.stage == "base":
+                pha, fgr, _ = net.predict(x["src"], x["bgr"])
+                row |= _metrics(pha, fgr, x["true_pha"], x["true_fgr"])
+            else:
+                row |= _refine_metrics(net.model(x["src"], x["bgr"]), x["true_pha"], x["true_fgr"])
+            rows.append(row)
     finally:
         net.train()
-    return {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+    return {k: _mean_of_defined([r[k] for r in rows]) for k in rows[0]}
 
 
-def _metrics(loss, pha, fgr, true_pha, true_fgr) -> dict[str, float]:
-    p, t = pha[0, 0].float().cpu().numpy(), true_pha[0, 0].float().cpu().numpy()
-    pf = fgr[0].float().permute(1, 2, 0).cpu().numpy()
-    tf = true_fgr[0].float().permute(1, 2, 0).cpu().numpy()
+def _mean_of_defined(values: list[float]) -> float:
+    """The mean over values that are not NaN (NaN if none is: e.g. no patch was refined)."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t[0].float().permute(1, 2, 0).squeeze(-1).cpu().numpy()
+
+
+def _metrics(pha, fgr, true_pha, true_fgr) -> dict[str, float]:
+    p, t = _numpy(pha), _numpy(true_pha)
     return {
-        "val_loss": loss,
         "mad": metrics.mad(p, t),
         "grad": metrics.grad(p, t),
-        "fgr_l1": metrics.fgr_l1(pf, tf, t),
+        "fgr_l1": metrics.fgr_l1(_numpy(fgr), _numpy(true_fgr), t),
     }
+
+
+def _refine_metrics(out, true_pha, true_fgr) -> dict[str, float]:
+    upsampled = F.interpolate(out.pha_sm, true_pha.shape[2:], mode="bilinear", align_corners=False)
+    t, up, p = _numpy(true_pha), _numpy(upsampled.clamp(0.0, 1.0)), _numpy(out.pha)
+    patches = F.interpolate(out.ref_sm, scale_factor=4.0, mode="nearest")
+    inside = _numpy(patches)[: t.shape[0], : t.shape[1]] > 0
+    return _metrics(out.pha, out.fgr, true_pha, true_fgr) | {
+        "mad_upsampled": metrics.mad(up, t),
+        "grad_upsampled": metrics.grad(up, t),
+        "patch_l1": _mean_inside(np.abs(p - t), inside),
+        "patch_l1_upsampled": _mean_inside(np.abs(up - t), inside),
+    }
+
+
+def _mean_inside(values: np.ndarray, inside: np.ndarray) -> float:
+    """NaN when nothing was refined; the means over samples skip it."""
+    return float(values[inside].mean()) if inside.any() else float("nan")
