@@ -3,10 +3,12 @@ and full-resolution tensors instead of resampling whole frames first.
 
 The training form upsamples every coarse feature map to half resolution, pads it and then crops
 patches: at 4K that writes ~600 MB for a few thousand 8x8 patches. Here each patch's half-
-resolution input is computed on its own: the coarse features by bilinear interpolation of a
-small window (exactly what F.interpolate computes there), src/bgr by 2x2 averaging of a
-full-resolution crop (which is what a 2x bilinear downsample is). Shapes depend only on the
-frame size and k, so CUDA graphs and torch.compile work.
+resolution input is computed on its own: the coarse features (36 channels) by bilinear
+interpolation of a small window (exactly what F.interpolate computes there). src/bgr (6 channels)
+are halved once per frame by 2x2 averaging (bit-identical to the 2x bilinear downsample) and
+cropped from there: that measured ~16% faster at 4K than averaging a 16x16 full-resolution crop
+per patch, because a gather costs per element. Shapes depend only on the frame size and k, so
+CUDA graphs and torch.compile work.
 
 Batch norm is deliberately not folded into the convolutions: on calibrated random ResNet weights
 folding moved coarse outputs by ~1e-4, enough to flip which locations make the top-k, for a
@@ -63,24 +65,22 @@ class InferenceMattingModel(MattingModel):
         out = F.interpolate(
             coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
         )
+        half_src_bgr = torch.cat([F.avg_pool2d(src, 2), F.avg_pool2d(bgr, 2)], dim=1)
         valid = selection.valid.flatten()
         # In chunks: 20 000 patches at once need ~600 MB of intermediates (42 channels of 8x8
         # each); chunks bound that and keep the working set in cache. Shapes stay static.
         for start in range(0, valid.numel(), PATCH_CHUNK):
             chunk = tuple(t[start : start + PATCH_CHUNK] for t in locations)
-            patches = refine_patches(self.refiner, src, bgr, coarse, chunk)
+            patches = refine_patches(self.refiner, src, bgr, half_src_bgr, coarse, chunk)
             out = paste_patches(out, patches, chunk, valid[start : start + PATCH_CHUNK])
         return out, selection.to_map(*quarter).to(src.dtype)
 
 
-def refine_patches(refiner: Refiner, src, bgr, coarse, locations) -> torch.Tensor:
+def refine_patches(refiner: Refiner, src, bgr, half_src_bgr, coarse, locations) -> torch.Tensor:
     """(P, 4, 4, 4) refined alpha + foreground residual for the P selected locations."""
     hp, fp = refiner.half_pad, refiner.full_pad
-    crop = 2 * (2 + 2 * hp)  # full-resolution side whose 2x2 average is the half-res window
-    src_bgr = torch.cat([_crop_zero_padded(x, locations, 4, 2 * hp, crop) for x in (src, bgr)], 1)
-    half_src_bgr = F.avg_pool2d(src_bgr, 2)
-    offset = 2 * hp - fp
-    full = src_bgr[:, :, offset : offset + 4 + 2 * fp, offset : offset + 4 + 2 * fp]
+    full = torch.cat([_crop_zero_padded(x, locations, 4, fp, 4 + 2 * fp) for x in (src, bgr)], 1)
+    half_src_bgr = _crop_zero_padded(half_src_bgr, locations, 2, hp, 2 + 2 * hp)
     half_size = (src.shape[2] // 2, src.shape[3] // 2)
     half_coarse = _interpolate_windows(coarse, locations, half_size, 2 + 2 * hp, hp)
     return refiner.refine(torch.cat([half_coarse, half_src_bgr], dim=1), full)
@@ -111,7 +111,10 @@ def _interpolate_windows(coarse, locations, half_size, size: int, pad: int) -> t
     xs = (start_x[:, None] + offsets)[:, None, :]
     window = coarse[batch[:, None, None], :, ys, xs]  # (P, span, span, C)
     weights_y, weights_x = weights_y.to(coarse.dtype), weights_x.to(coarse.dtype)  # fp16/bf16
-    half = torch.einsum("piy,pyxc,pjx->pijc", weights_y, window, weights_x).contiguous()
+    # weights_y . window . weights_x^T as two batched matmuls in the window's own layout: about
+    # twice as fast as the einsum of the same product, whose plan permutes (copies) the window
+    rows = torch.matmul(weights_y, window.flatten(2)).unflatten(2, (span, -1))  # (P, size, span, C)
+    half = torch.matmul(weights_x[:, None], rows)  # (P, size, size, C)
     return half.permute(0, 3, 1, 2)  # channels-last memory, like the refiner's weights
 
 
