@@ -100,6 +100,26 @@ def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alph
     assert row["mad"] != row["mad_upsampled"]  # the refiner changed some pixels
 
 
+def test_a_learning_rate_of_0_freezes_that_part(tmp_path):
+    from bgmcli.api import build_model
+    from bgmcli.config import ModelConfig
+    from bgmcli.errors import BgmError
+    from bgmcli.train.stagenet import param_groups
+
+    frozen = {"lr_backbone": 0.0, "lr_aspp": 0.0, "lr_decoder": 0.0}
+    config = _smoke(stage="refine", refine={"steps": 2, "batch": 2, **frozen}, val_every=2)
+    model = build_model(ModelConfig())
+    groups = param_groups(model, "refine", config.refine)
+    assert [g["name"] for g in groups] == ["refiner"]
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())
+    assert result.history[-1]["mad"] == result.history[-1]["mad"]
+    with pytest.raises(BgmError, match="trains nothing"):
+        param_groups(model, "base", config.refine)
+    with pytest.raises(BgmError, match="lr_aspp must be 0"):
+        _smoke(base={"lr_aspp": -1e-3})
+
+
 def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
     from bgmcli.api import build_model
     from bgmcli.config import ModelConfig

@@ -40,6 +40,9 @@ class StageConfig:
             raise BgmError(f"crop must be 0 or a multiple of 4 up to size, got {self.crop!r}")
         if self.size % 4:
             raise BgmError(f"size must be a multiple of 4, got {self.size!r}")
+        for name in ("lr_backbone", "lr_aspp", "lr_decoder", "lr_refiner"):
+            if not getattr(self, name) >= 0:
+                raise BgmError(f"{name} must be 0 (frozen) or more, got {getattr(self, name)!r}")
 
     @property
     def resolution(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bgmcli.errors import BgmError
 from bgmcli.model.matting import clamp_unit
 from bgmcli.train.config import StageConfig
 from bgmcli.train.losses import base_loss, refine_loss
@@ -49,12 +50,19 @@ class StageNet(nn.Module):
 
 
 def param_groups(model: nn.Module, stage: str, cfg: StageConfig) -> list[dict]:
-    """The paper's per-part learning rates; the base stage leaves the refiner out (and frozen)."""
+    """The paper's per-part learning rates; the base stage leaves the refiner out (and frozen).
+    A part whose learning rate is 0 is frozen too: no gradients are computed for it."""
     parts = {"backbone": cfg.lr_backbone, "aspp": cfg.lr_aspp, "decoder": cfg.lr_decoder}
     if stage == "refine":
         parts["refiner"] = cfg.lr_refiner
     model.refiner.requires_grad_(stage == "refine")
-    return [
+    for name, lr in parts.items():
+        getattr(model, name).requires_grad_(lr > 0)
+    groups = [
         {"params": list(getattr(model, name).parameters()), "lr": lr, "name": name}
         for name, lr in parts.items()
+        if lr > 0
     ]
+    if not groups:
+        raise BgmError(f"stage {stage} trains nothing: every learning rate of it is 0")
+    return groups
