@@ -225,12 +225,16 @@ def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
 
 
 def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
+    """Held-out samples drawn like the stage's training samples (at `size`, centre-cropped to
+    `crop`), so validation sees objects at the scale training does."""
     config = run.config
     dataset = run.dataset_fn(
-        "synthetic", size=(cfg.resolution, cfg.resolution), length=config.val_samples,
+        "synthetic", size=(cfg.size, cfg.size), length=config.val_samples,
         seed=config.seed + VAL_SEED_OFFSET, augment=False,
     )  # fmt: skip
-    return [dataset[i] for i in range(config.val_samples)]
+    top = (cfg.size - cfg.resolution) // 2
+    window = slice(top, top + cfg.resolution)
+    return [{k: v[..., window, window] for k, v in dataset[i].items()} for i in range(len(dataset))]
 
 
 def _total_steps(config: TrainConfig) -> int:
