@@ -191,3 +191,29 @@ def test_align_runs_frame_by_frame(media, tmp_path):
     result, recorder = matte(media, tmp_path, input=media.short, output_types=("pha",), align=True)
     assert result.frames == 8
     assert all("align" in w for w in recorder.warnings)
+
+
+@pytest.mark.parametrize("fmt_name", ["mp4", "mov", "webm"])
+def test_rgb_outputs_keep_their_colours(tmp_path, fmt_name):
+    """Planes written by a video sink decode to the colours they had (channel order, range)."""
+    from bgmcli.engine.sinks import FORMATS, Output, open_sink
+    from bgmcli.engine.sources import SourceInfo
+
+    info = SourceInfo(path=tmp_path / "in.mp4", name="in", kind="video", width=64, height=48,
+                      rate=Fraction(24), time_base=Fraction(1, 24), frames=2, has_audio=False,
+                      offset=0.0)  # fmt: skip
+    output = Output("com", tmp_path / f"in.com.{fmt_name}", 3)
+    sink = open_sink(output, FORMATS[fmt_name], info, None)
+    colours = [(230, 30, 30), (30, 230, 30), (30, 30, 230), (200, 180, 40)]
+    planes = np.zeros((2, 3, 48, 64), np.uint8)
+    for i, colour in enumerate(colours):  # four quadrants of flat colour
+        top, left = (i // 2) * 24, (i % 2) * 32
+        planes[:, :, top : top + 24, left : left + 32] = np.array(colour)[:, None, None]
+    sink.write(planes, [0, 1])
+    sink.close()
+    output.partial.rename(output.path)
+    frames, _, _ = decode(output.path)
+    image = frames[0].to_ndarray(format="rgb24").astype(int)
+    for i, colour in enumerate(colours):
+        top, left = (i // 2) * 24 + 12, (i % 2) * 32 + 16
+        assert np.abs(image[top, left] - np.array(colour)).max() <= 6, (i, image[top, left])
