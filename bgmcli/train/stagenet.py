@@ -35,10 +35,17 @@ class StageNet(nn.Module):
         return self
 
     def forward(self, src, bgr, true_pha, true_fgr) -> torch.Tensor:
+        return self.loss(self.outputs(src, bgr), true_pha, true_fgr)
+
+    def outputs(self, src, bgr):
+        """What the stage's loss is computed from: (alpha, foreground, error) at the base
+        network's resolution in stage base, the whole MattingOutput in stage refine."""
+        return self.predict(src, bgr) if self.stage == "base" else self.model(src, bgr)
+
+    def loss(self, outputs, true_pha, true_fgr) -> torch.Tensor:
         if self.stage == "base":
-            pha, fgr, err = self.predict(src, bgr)
-            return base_loss(pha, fgr, err, true_pha, true_fgr)
-        return refine_loss(self.model(src, bgr), true_pha, true_fgr)
+            return base_loss(*outputs, true_pha, true_fgr)
+        return refine_loss(outputs, true_pha, true_fgr)
 
     def predict(self, src, bgr):
         """(alpha, foreground, error) at the stage's output resolution."""

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from bgmcli import metrics
-from bgmcli.train.losses import base_loss, refine_loss
 from bgmcli.train.stagenet import StageNet
 
 
@@ -24,15 +23,12 @@ def validate(net: StageNet, samples: list[dict], device: torch.device) -> dict[s
         for sample in samples:
             x = {k: v.unsqueeze(0).to(device) for k, v in sample.items()}
             true_pha, true_fgr = x["true_pha"], x["true_fgr"]
-            if net.stage == "base":  # one forward pass each: the loss from the same outputs
-                pha, fgr, err = net.predict(x["src"], x["bgr"])
-                loss = base_loss(pha, fgr, err, true_pha, true_fgr)
-                row = _metrics(pha, fgr, true_pha, true_fgr)
+            out = net.outputs(x["src"], x["bgr"])  # one forward pass: loss and metrics
+            if net.stage == "base":
+                row = _metrics(out[0], out[1], true_pha, true_fgr)
             else:
-                out = net.model(x["src"], x["bgr"])
-                loss = refine_loss(out, true_pha, true_fgr)
                 row = _refine_metrics(out, true_pha, true_fgr)
-            rows.append({"val_loss": float(loss)} | row)
+            rows.append({"val_loss": float(net.loss(out, true_pha, true_fgr))} | row)
     finally:
         net.train()
     return {k: _mean_of_defined([r[k] for r in rows]) for k in rows[0]}
