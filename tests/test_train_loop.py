@@ -57,6 +57,48 @@ def test_resume_after_3_steps_gives_the_weights_of_6_straight(tmp_path, stage):
     )
 
 
+class _Interrupted(Exception):
+    pass
+
+
+def _stop_after(steps):
+    def progress(event):
+        if event.kind == "step" and event.step > steps:
+            raise _Interrupted
+
+    return progress
+
+
+def test_an_interrupted_cosine_schedule_resumes_exactly(tmp_path):
+    config = _smoke(stage="base", base={"steps": 6, "schedule": "cosine"}, val_every=3)
+    train(config, tmp_path / "straight", device="cpu", dataset_fn=dataset_fn())
+    with pytest.raises(_Interrupted):  # last.pt holds step 3; step 4 is lost with the crash
+        train(config, tmp_path / "resumed", device="cpu", progress=_stop_after(3),
+              dataset_fn=dataset_fn())  # fmt: skip
+    train(config, tmp_path / "resumed", device="cpu", resume=True, dataset_fn=dataset_fn())
+    straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)
+    for key, value in straight["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key
+    final_lrs = [g["lr"] for g in resumed["optimizer"]["param_groups"]]
+    assert final_lrs == pytest.approx([r * 0.01 for r in (1e-4, 5e-4, 5e-4)], rel=1e-6)
+
+
+def test_the_cosine_schedule_falls_from_the_start_rate_to_lr_final():
+    from bgmcli.errors import BgmError
+
+    stage = _smoke(base={"steps": 11, "schedule": "cosine", "lr_final": 0.1}).base
+    factors = [stage.lr_factor(i) for i in range(11)]
+    assert factors[0] == 1.0 and factors[-1] == pytest.approx(0.1)
+    assert factors[5] == pytest.approx(0.55)  # halfway: the mean of start and end
+    assert all(a > b for a, b in zip(factors[:-1], factors[1:], strict=True))
+    assert _smoke().base.lr_factor(7) == 1.0  # constant, the default
+    with pytest.raises(BgmError, match="unknown schedule"):
+        _smoke(base={"schedule": "linear"})
+    with pytest.raises(BgmError, match="lr_final must be"):
+        _smoke(base={"lr_final": 2.0})
+
+
 def test_both_stages_write_checkpoints_that_load_for_inference(tmp_path):
     config = _smoke(ckpt_every=4)
     result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())

@@ -6,6 +6,7 @@ Presets ship as YAML in `presets/`; precedence is defaults < preset < --config F
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from bgmcli.errors import BgmError
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 STAGES = ("base", "refine", "both")
+SCHEDULES = ("constant", "cosine")
 DATA_KINDS = ("synthetic", "folders")
 
 
@@ -31,6 +33,10 @@ class StageConfig:
     lr_decoder: float = 5e-4
     lr_refiner: float = 3e-4  # unused in the base stage
     k: int = 5_000  # refined 4x4 patches per image while training the refiner
+    # "cosine": every rate decays over the stage's steps to `lr_final` times its start, so the
+    # stage ends on settled weights instead of wherever the last large step left them
+    schedule: str = "constant"
+    lr_final: float = 0.01
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "size", "k"):
@@ -43,6 +49,16 @@ class StageConfig:
         for name in ("lr_backbone", "lr_aspp", "lr_decoder", "lr_refiner"):
             if not getattr(self, name) >= 0:
                 raise BgmError(f"{name} must be 0 (frozen) or more, got {getattr(self, name)!r}")
+        _choice("schedule", self.schedule, SCHEDULES)
+        if not 0 <= self.lr_final <= 1:
+            raise BgmError(f"lr_final must be between 0 and 1, got {self.lr_final!r}")
+
+    def lr_factor(self, local_step: int) -> float:
+        """The multiple of each part's learning rate used for the stage's step `local_step`."""
+        if self.schedule == "constant":
+            return 1.0
+        progress = local_step / max(self.steps - 1, 1)
+        return self.lr_final + (1 - self.lr_final) * 0.5 * (1 + math.cos(math.pi * progress))
 
     @property
     def resolution(self) -> int:

@@ -143,6 +143,7 @@ class _Stage:
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
     amp: bool
+    start_lrs: list[float]  # each parameter group's rate before any schedule scales it
 
 
 def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
@@ -153,6 +154,7 @@ def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
         _validate(run, st.net, stage, val_set, float("nan"))
     losses, tick = [], time.perf_counter()
     for local, batch in zip(range(run.step - offset, cfg.steps), loader, strict=True):
+        _set_learning_rates(st, cfg.lr_factor(local))
         losses.append(_step(run, st, random_crop(batch, cfg.crop, run.config.seed, stage, local)))
         tick = _report_step(run, stage, cfg, losses[-1], tick)
         if local + 1 == cfg.steps or (local + 1) % run.config.val_every == 0:
@@ -176,6 +178,7 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
         model.config = replace(config.model, refine=replace(config.model.refine, k=cfg.k))
     net = StageNet(model, stage).train()
     optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
+    start_lrs = [group["lr"] for group in optimizer.param_groups]  # before a resume scales them
     amp = config.amp and dist.device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     if run.resumed is not None and run.resumed["stage"] == stage:
@@ -184,7 +187,13 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
     # "threshold" may pick no patch and "none" never runs the refiner: DDP must not wait for it
     unused = stage == "refine" and config.model.refine.mode in ("threshold", "none")
     ddp_net = distributed.wrap(net, dist, find_unused=unused)
-    return _Stage(stage, cfg, net, ddp_net, optimizer, scaler, amp)
+    return _Stage(stage, cfg, net, ddp_net, optimizer, scaler, amp, start_lrs)
+
+
+def _set_learning_rates(st: _Stage, factor: float) -> None:
+    # set from the step index, not stepped like a torch scheduler: resuming needs no extra state
+    for group, start in zip(st.optimizer.param_groups, st.start_lrs, strict=True):
+        group["lr"] = start * factor
 
 
 def _step(run: _Run, st: _Stage, batch: dict) -> float:
