@@ -217,3 +217,48 @@ def test_rgb_outputs_keep_their_colours(tmp_path, fmt_name):
     for i, colour in enumerate(colours):
         top, left = (i // 2) * 24 + 12, (i % 2) * 32 + 16
         assert np.abs(image[top, left] - np.array(colour)).max() <= 6, (i, image[top, left])
+
+
+@pytest.mark.parametrize("fmt_name", ["mp4", "mov", "webm"])
+def test_grey_outputs_decode_to_the_alpha_written(tmp_path, fmt_name):
+    """A matte with 1 px strands of partial alpha survives encoding: full range in, full range
+    out, edges kept (mp4 builds its limited-range frames itself; the others go via swscale)."""
+    from bgmcli.engine.sinks import FORMATS, Output, open_sink
+    from bgmcli.engine.sources import SourceInfo
+
+    info = SourceInfo(path=tmp_path / "in.mp4", name="in", kind="video", width=96, height=64,
+                      rate=Fraction(24), time_base=Fraction(1, 24), frames=2, has_audio=False,
+                      offset=0.0)  # fmt: skip
+    output = Output("pha", tmp_path / f"in.pha.{fmt_name}", 1)
+    y, x = np.mgrid[0:64, 0:96]
+    alpha = np.clip((40 - np.hypot(x - 48, y - 40)) / 6, 0, 1)
+    alpha[(x % 4 == 0) & (y < 20)] = 0.5  # strands
+    alpha[60:, :] = np.linspace(0, 1, 96)  # a ramp through every level
+    planes = np.repeat((alpha * 255).round().astype(np.uint8)[None, None], 2, axis=0)
+    sink = open_sink(output, FORMATS[fmt_name], info, None)
+    sink.write(planes, [0, 1])
+    sink.close()
+    output.partial.rename(output.path)
+    frames, _, _ = decode(output.path)
+    back = frames[0].to_ndarray(format="gray").astype(int)  # back to full range
+    error = np.abs(back - planes[0, 0])
+    assert error.mean() < 1.5 and error.max() <= 16, (error.mean(), error.max())
+    assert back[30, 2] <= 2 and back[40, 48] >= 253  # black stays black, white stays white
+
+
+def test_grey_frames_are_built_with_exact_limited_range_rounding():
+    import av
+    from av.video.reformatter import ColorRange, Colorspace
+
+    from bgmcli.engine.sinks import grey_yuv420p
+
+    grey = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    ours = grey_yuv420p(grey)
+    assert (ours.colorspace, ours.color_range) == (Colorspace.ITU709, ColorRange.MPEG)
+    planes = ours.to_ndarray(format="yuv420p")
+    assert np.array_equal(planes[:16], np.round(16 + grey.astype(int) * 219 / 255))
+    assert (planes[16:] == 128).all()
+    swscale = av.VideoFrame.from_ndarray(grey, format="gray").reformat(
+        format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG
+    )
+    assert np.abs(swscale.to_ndarray(format="yuv420p").astype(int) - planes).max() <= 1
