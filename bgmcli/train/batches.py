@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 from torch.utils.data import Sampler
 
@@ -23,8 +24,10 @@ def default_dataset_fn() -> Callable:
 
 
 def step_generator(seed: int, stage: str, step: int, purpose: int = 0) -> torch.Generator:
-    key = ((seed % 2**20) << 40) | (STAGE_IDS[stage] << 36) | (purpose << 32) | step
-    return torch.Generator().manual_seed(key)
+    # torch's CPU generator keeps only the low 32 bits of its seed (bit-packed keys gave every
+    # seed, stage and purpose the same draws): SeedSequence mixes all four parts into them
+    parts = [seed % 2**63, STAGE_IDS[stage], purpose, step]
+    return torch.Generator().manual_seed(int(np.random.SeedSequence(parts).generate_state(1)[0]))
 
 
 def step_indices(seed: int, stage: str, step: int, batch: int, length: int) -> list[int]:
