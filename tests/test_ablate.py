@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,3 +209,15 @@ def test_bad_input_is_one_line_and_exit_2(extra, needle, tmp_path, capsys, monke
     code, _, err = bgm(["ablate", "--out", tmp_path / "out", *extra], capsys)
     assert_one_line_error(code, err, needle)
     assert not list((tmp_path / "out").glob("*/*.json"))
+
+
+def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
+    """docs/results/quick-cpu was trained under these names; a field added since with its
+    neutral value must not send a rerun into training again."""
+    from bgmcli.ablate.checkpoints import cache_dir, variant_train_config
+
+    quick = variant_train_config("quick", {"backbone": "mobilenetv2"})
+    assert cache_dir(Path("x"), quick).name == "mobilenetv2-aspp-k3-5fbc3ffd1959"
+    cosine = variant_train_config("quick", {"backbone": "mobilenetv2"})
+    cosine = replace(cosine, base=replace(cosine.base, schedule="cosine"))
+    assert cache_dir(Path("x"), cosine).name != "mobilenetv2-aspp-k3-5fbc3ffd1959"

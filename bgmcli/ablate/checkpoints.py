@@ -18,8 +18,18 @@ def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConf
     return build_train_config(preset, overrides={"model": dict(architecture)})
 
 
+# Stage fields added after models were first cached, with the value that trains as before: left
+# out of the hash while they hold it, so an upgrade still finds the models it trained before.
+_LATER_STAGE_FIELDS = {"schedule": "constant", "lr_final": 0.01, "bn_batches": 0}
+
+
 def config_hash(config: TrainConfig) -> str:
-    text = json.dumps(to_dict(config), sort_keys=True, separators=(",", ":"))
+    data = to_dict(config)
+    for stage in ("base", "refine"):
+        for name, neutral in _LATER_STAGE_FIELDS.items():
+            if data[stage].get(name) == neutral:
+                del data[stage][name]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
