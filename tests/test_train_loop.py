@@ -99,6 +99,28 @@ def test_the_cosine_schedule_falls_from_the_start_rate_to_lr_final():
         _smoke(base={"lr_final": 2.0})
 
 
+def test_batchnorm_recalibration_ends_the_stage_and_resumes_exactly(tmp_path):
+    config = _smoke(stage="base", base={"steps": 6, "bn_batches": 3}, val_every=3)
+    straight = train(config, tmp_path / "straight", device="cpu", dataset_fn=dataset_fn())
+    assert [r.get("note") for r in straight.history] == [None, None, None, "bn_recalibrated"]
+    assert straight.history[-1]["step"] == straight.history[-2]["step"] == 6
+    with pytest.raises(_Interrupted):
+        train(config, tmp_path / "resumed", device="cpu", progress=_stop_after(3),
+              dataset_fn=dataset_fn())  # fmt: skip
+    train(config, tmp_path / "resumed", device="cpu", resume=True, dataset_fn=dataset_fn())
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)["model"]
+    assert all(torch.equal(value, b[key]) for key, value in a.items())
+    without = train(_smoke(stage="base", base={"steps": 6}, val_every=3), tmp_path / "plain",
+                    device="cpu", dataset_fn=dataset_fn())  # fmt: skip
+    c = torch.load(tmp_path / "plain" / "last.pt", weights_only=True)["model"]
+    means = [k for k in a if k.endswith("running_mean")]
+    assert means and not all(torch.equal(a[k], c[k]) for k in means)
+    weights = [k for k in a if k.endswith("weight")]
+    assert all(torch.equal(a[k], c[k]) for k in weights)  # statistics only: weights unchanged
+    assert without.history[-1]["mad"] != straight.history[-1]["mad"]
+
+
 def test_both_stages_write_checkpoints_that_load_for_inference(tmp_path):
     config = _smoke(ckpt_every=4)
     result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())

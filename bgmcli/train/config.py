@@ -37,6 +37,9 @@ class StageConfig:
     # stage ends on settled weights instead of wherever the last large step left them
     schedule: str = "constant"
     lr_final: float = 0.01
+    # batches over which BatchNorm statistics are recomputed when the stage ends (0: keep the
+    # running averages; bgmcli/train/recalibrate.py says why)
+    bn_batches: int = 0
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "size", "k"):
@@ -50,6 +53,8 @@ class StageConfig:
             if not getattr(self, name) >= 0:
                 raise BgmError(f"{name} must be 0 (frozen) or more, got {getattr(self, name)!r}")
         _choice("schedule", self.schedule, SCHEDULES)
+        if self.bn_batches < 0:
+            raise BgmError(f"bn_batches must be 0 or more, got {self.bn_batches!r}")
         if not 0 <= self.lr_final <= 1:
             raise BgmError(f"lr_final must be between 0 and 1, got {self.lr_final!r}")
 

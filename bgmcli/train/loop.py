@@ -22,6 +22,7 @@ from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoi
 from bgmcli.train import distributed
 from bgmcli.train.batches import VAL_SEED_OFFSET, StepBatches, default_dataset_fn, random_crop
 from bgmcli.train.config import StageConfig, TrainConfig, config_from_checkpoint
+from bgmcli.train.recalibrate import calibration_batches, recalibrate_batchnorm
 from bgmcli.train.stagenet import StageNet, param_groups
 from bgmcli.train.state import load_state, restore_rng, save_state, seed_everything
 from bgmcli.train.validate import validate
@@ -159,10 +160,13 @@ def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
         tick = _report_step(run, stage, cfg, losses[-1], tick)
         if local + 1 == cfg.steps or (local + 1) % run.config.val_every == 0:
             _validate(run, st.net, stage, val_set, sum(losses) / len(losses))
-            _save(run, st, run.out / "last.pt")
+            if local + 1 < cfg.steps or not cfg.bn_batches:  # else saved once recalibrated
+                _save(run, st, run.out / "last.pt")
             losses = []
         if run.config.ckpt_every and run.step % run.config.ckpt_every == 0:
             _save(run, st, run.out / f"step-{run.step}.pt")
+    if cfg.bn_batches:
+        _recalibrate(run, st, loader.dataset, val_set)
     run.model.config = run.config.model
     distributed.barrier(run.dist)
 
@@ -194,6 +198,20 @@ def _set_learning_rates(st: _Stage, factor: float) -> None:
     # set from the step index, not stepped like a torch scheduler: resuming needs no extra state
     for group, start in zip(st.optimizer.param_groups, st.start_lrs, strict=True):
         group["lr"] = start * factor
+
+
+def _recalibrate(run: _Run, st: _Stage, dataset, val_set: list) -> None:
+    """Precise BatchNorm statistics for the stage's final weights, validated and saved. A
+    resume that lands here again recomputes the same statistics: they depend on the weights
+    and on their own batches only."""
+    cfg = st.cfg
+    batches = calibration_batches(
+        dataset, seed=run.config.seed, stage=st.name, count=cfg.bn_batches,
+        batch=cfg.batch, crop=cfg.crop,
+    )  # fmt: skip
+    recalibrate_batchnorm(st.net, batches, run.dist.device)
+    _validate(run, st.net, st.name, val_set, float("nan"), note="bn_recalibrated")
+    _save(run, st, run.out / "last.pt")
 
 
 def _step(run: _Run, st: _Stage, batch: dict) -> float:
@@ -260,10 +278,14 @@ def _report_step(run: _Run, stage: str, cfg: StageConfig, loss: float, tick: flo
     return now
 
 
-def _validate(run: _Run, net: StageNet, stage: str, val_set: list, train_loss: float) -> None:
+def _validate(
+    run: _Run, net: StageNet, stage: str, val_set: list, train_loss: float, note: str = ""
+) -> None:
     if not run.dist.is_main:
         return
     row = {"step": run.step, "stage": stage, "train_loss": train_loss}
+    if note:
+        row["note"] = note
     row |= validate(net, val_set, run.dist.device)
     row["elapsed_s"] = round(time.perf_counter() - run.started, 3)
     run.history.append(row)
