@@ -132,12 +132,13 @@ class VideoSink:
         # the YUV pixels are identical). RGBA stays interleaved (gbrap converts differently).
         self.frame_format = {1: "gray", 3: "gbrp", 4: "rgba"}[output.channels]
         self.time_base = info.time_base
+        self.even_sides = info.width % 2 == 0 and info.height % 2 == 0  # what grey_yuv420p takes
 
     def write(self, planes: np.ndarray, pts: list[int]) -> None:
         """Encodes uint8 (B, C, H, W) frames with their timestamps."""
         stream = self.stream
         for image, stamp in zip(planes, pts, strict=True):
-            if image.shape[0] == 1 and stream.pix_fmt == "yuv420p":
+            if image.shape[0] == 1 and stream.pix_fmt == "yuv420p" and self.even_sides:
                 frame = grey_yuv420p(image[0])
             else:
                 pixels = image.transpose(1, 2, 0) if image.shape[0] == 3 else interleaved(image)
