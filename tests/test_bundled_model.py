@@ -23,11 +23,12 @@ def test_load_model_without_a_checkpoint_gives_the_bundled_model_in_fp32():
     assert model.config.backbone == "mobilenetv2"
     assert all(p.dtype == torch.float32 for p in model.parameters())
     gen = torch.Generator().manual_seed(0)
-    bgr = torch.rand(1, 3, 96, 128, generator=gen)
+    # 192x256: the base network sees 48x64 px (at 96x128 a 24x32 px view leaves it unsure)
+    bgr = torch.rand(1, 3, 192, 256, generator=gen)
     src = bgr.clone()
-    src[..., 24:72, 40:88] = torch.tensor([0.9, 0.2, 0.1])[:, None, None]
+    src[..., 48:144, 80:176] = torch.tensor([0.9, 0.2, 0.1])[:, None, None]
     with torch.inference_mode():
         out = model(src, bgr)
-    assert out.pha.shape == (1, 1, 96, 128) and out.fgr.shape == (1, 3, 96, 128)
+    assert out.pha.shape == (1, 1, 192, 256) and out.fgr.shape == (1, 3, 192, 256)
     # a trained model sees the subject: alpha inside the square is well above alpha outside
-    assert out.pha[..., 32:64, 48:80].mean() > out.pha[..., :16, :].mean() + 0.5
+    assert out.pha[..., 64:128, 96:160].mean() > out.pha[..., :32, :].mean() + 0.5
