@@ -56,8 +56,12 @@ def random_crop(batch: dict, crop: int, seed: int, stage: str, step: int) -> dic
     """One square crop per step, at the same place in every tensor of the batch."""
     if not crop:
         return batch
+    return crop_with(batch, crop, step_generator(seed, stage, step, purpose=1))
+
+
+def crop_with(batch: dict, crop: int, gen: torch.Generator) -> dict:
+    """The square crop at a place drawn from `gen` (top, then left), in every tensor."""
     height, width = batch["src"].shape[-2:]
-    gen = step_generator(seed, stage, step, purpose=1)
     top = int(torch.randint(height - crop + 1, (1,), generator=gen))
     left = int(torch.randint(width - crop + 1, (1,), generator=gen))
     return {k: v[..., top : top + crop, left : left + crop] for k, v in batch.items()}

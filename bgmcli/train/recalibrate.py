@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from bgmcli.train.batches import step_generator
+from bgmcli.train.batches import crop_with, step_generator
 from bgmcli.train.stagenet import StageNet
 
 CALIBRATION_PURPOSE = 2  # step_generator purposes: 0 indices, 1 crops, 2 calibration
@@ -51,9 +51,4 @@ def calibration_batches(dataset, *, seed: int, stage: str, count: int, batch: in
         gen = step_generator(seed, stage, index, purpose=CALIBRATION_PURPOSE)
         items = [dataset[i] for i in torch.randint(len(dataset), (batch,), generator=gen).tolist()]
         stacked = {k: torch.stack([item[k] for item in items]) for k in ("src", "bgr")}
-        if crop:
-            height, width = stacked["src"].shape[-2:]
-            top = int(torch.randint(height - crop + 1, (1,), generator=gen))
-            left = int(torch.randint(width - crop + 1, (1,), generator=gen))
-            stacked = {k: v[..., top : top + crop, left : left + crop] for k, v in stacked.items()}
-        yield stacked
+        yield crop_with(stacked, crop, gen) if crop else stacked
