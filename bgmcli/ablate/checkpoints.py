@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bgmcli.config import to_dict
-from bgmcli.train.config import TrainConfig, build_train_config
+from bgmcli.train.config import StageConfig, TrainConfig, build_train_config
 
 
 def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConfig:
@@ -20,7 +20,9 @@ def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConf
 
 # Stage fields added after models were first cached, with the value that trains as before: left
 # out of the hash while they hold it, so an upgrade still finds the models it trained before.
-_LATER_STAGE_FIELDS = {"schedule": "constant", "lr_final": 0.01, "bn_batches": 0}
+_LATER_STAGE_FIELDS = {
+    name: getattr(StageConfig(), name) for name in ("schedule", "lr_final", "bn_batches")
+}
 
 
 def config_hash(config: TrainConfig) -> str:
