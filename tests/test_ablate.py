@@ -221,3 +221,7 @@ def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
     cosine = variant_train_config("quick", {"backbone": "mobilenetv2"})
     cosine = replace(cosine, base=replace(cosine.base, schedule="cosine"))
     assert cache_dir(Path("x"), cosine).name != "mobilenetv2-aspp-k3-5fbc3ffd1959"
+    for change in ({"synthetic_shapes": "mixed"}, {"plate_misalign": 1.9}):
+        assert (
+            cache_dir(Path("x"), replace(quick, **change)).name != cache_dir(Path("x"), quick).name
+        )

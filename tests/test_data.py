@@ -86,6 +86,73 @@ def test_perturb_plate_is_a_small_change():
     assert float((plate - live).abs().mean()) < 0.2
 
 
+def _solidity(pha: torch.Tensor) -> float:
+    """Area over convex-hull area of the opaque part: 1 for convex outlines, low for ragged."""
+    from skimage.measure import regionprops
+
+    mask = (pha[0] > 0.5).numpy().astype(np.uint8)
+    return regionprops(mask)[0].solidity
+
+
+def test_ragged_shapes_are_deterministic_alphas_with_concave_outlines():
+    from bgmcli.data import shapes, synthetic
+
+    gray = synthetic.photo_crop(np.random.default_rng(3), (96, 96))[0].mean(0)
+    for make in (
+        lambda rng: shapes.foliage(rng, (96, 96)),
+        lambda rng: shapes.photo_shape(rng, gray),
+    ):
+        solidities = []
+        for seed in range(6):
+            a, b = make(np.random.default_rng(seed)), make(np.random.default_rng(seed))
+            assert torch.equal(a, b) and a.shape == (1, 96, 96) and a.dtype == torch.float32
+            assert float(a.min()) == 0 and float(a.max()) > 0.9
+            assert ((a > 0.05) & (a < 0.95)).any()  # anti-aliased outline
+            solidities.append(_solidity(a))
+        assert np.median(solidities) < 0.8  # ellipses unions are nearly convex (> 0.9)
+
+
+def test_mixed_shape_set_keeps_the_blobs_set_unchanged():
+    # the held-out evaluation sets are drawn with "blobs": it must draw exactly as before
+    blobs = build_dataset("synthetic", size=SIZE, length=8, seed=0, shape_set="blobs")
+    plain, mixed = (
+        _synthetic(length=8),
+        build_dataset("synthetic", size=SIZE, length=8, seed=0, shape_set="mixed"),
+    )
+    assert all(torch.equal(blobs[i]["true_pha"], plain[i]["true_pha"]) for i in range(8))
+    assert any(not torch.equal(mixed[i]["true_pha"], plain[i]["true_pha"]) for i in range(8))
+    for i in range(8):
+        _check_item(mixed[i])
+
+
+def _dot_shift(plate: torch.Tensor, live: torch.Tensor) -> float:
+    """How far the centroid of a bright dot moved between live background and plate."""
+    ys, xs = torch.meshgrid(torch.arange(65.0), torch.arange(65.0), indexing="ij")
+
+    def centroid(img):
+        grey = img.mean(0)  # weights above the midpoint: the background's noise does not count
+        w = (grey - (grey.median() + grey.max()) / 2).clamp(min=0)
+        return torch.stack([(w * ys).sum(), (w * xs).sum()]) / w.sum()
+
+    return float((centroid(plate) - centroid(live)).norm())
+
+
+def test_plate_misalignment_scales_with_misalign():
+    live = torch.full((3, 65, 65), 0.2)
+    live[:, 30:35, 30:35] = 0.9  # at the centre: rotation, scale and shear leave it in place
+    moved = 0
+    for seed in range(8):
+        shifts = [
+            _dot_shift(perturb_plate(live, np.random.default_rng(seed), m), live)
+            for m in (0.0, 1.0, 3.0)
+        ]
+        assert shifts[0] < 0.05
+        if shifts[1] > 0.05:  # this seed misaligned the plate (70% do)
+            moved += 1
+            assert shifts[2] == pytest.approx(3 * shifts[1], rel=0.15)
+    assert moved >= 3
+
+
 def test_unknown_kind_lists_known():
     with pytest.raises(BgmError, match="synthetic, folders"):
         build_dataset("nope", size=SIZE, length=1, seed=0)

@@ -99,6 +99,16 @@ def test_the_cosine_schedule_falls_from_the_start_rate_to_lr_final():
         _smoke(base={"lr_final": 2.0})
 
 
+def test_synthetic_data_fields_are_checked():
+    from bgmcli.errors import BgmError
+
+    assert _smoke(synthetic_shapes="mixed", plate_misalign=1.9).plate_misalign == 1.9
+    with pytest.raises(BgmError, match="unknown synthetic_shapes 'stars'; known: blobs, mixed"):
+        _smoke(synthetic_shapes="stars")
+    with pytest.raises(BgmError, match="plate_misalign must be between 0 and 10"):
+        _smoke(plate_misalign=-1)
+
+
 def test_batchnorm_recalibration_ends_the_stage_and_resumes_exactly(tmp_path):
     config = _smoke(stage="base", base={"steps": 6, "bn_batches": 3}, val_every=3)
     straight = train(config, tmp_path / "straight", device="cpu", dataset_fn=dataset_fn())

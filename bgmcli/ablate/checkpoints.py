@@ -23,10 +23,16 @@ def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConf
 _LATER_STAGE_FIELDS = {
     name: getattr(StageConfig(), name) for name in ("schedule", "lr_final", "bn_batches")
 }
+_LATER_FIELDS = {
+    name: getattr(TrainConfig(), name) for name in ("synthetic_shapes", "plate_misalign")
+}
 
 
 def config_hash(config: TrainConfig) -> str:
     data = to_dict(config)
+    for name, neutral in _LATER_FIELDS.items():
+        if data.get(name) == neutral:
+            del data[name]
     for stage in ("base", "refine"):
         for name, neutral in _LATER_STAGE_FIELDS.items():
             if data[stage].get(name) == neutral:

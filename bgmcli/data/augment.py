@@ -164,17 +164,23 @@ def cast_shadow(live: torch.Tensor, pha: torch.Tensor, rng: np.random.Generator)
     return live * (1 - rng.uniform(0.2, 0.6) * shadow)
 
 
-def perturb_plate(bgr: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """The plate given to the model: the live background misaligned, recoloured, blurred, noisy."""
+def perturb_plate(
+    bgr: torch.Tensor, rng: np.random.Generator, misalign: float = 1.0
+) -> torch.Tensor:
+    """The plate given to the model: the live background misaligned, recoloured, blurred, noisy.
+
+    `misalign` scales the paper's misalignment (+-1 degree, +-1% shift and scale): a sample that
+    stands for part of a larger frame needs the larger frame's shift in its own pixels."""
     h, w = bgr.shape[-2:]
     c = ((w - 1) / 2, (h - 1) / 2)
     if rng.random() < 0.7:  # not every plate is misaligned, as in the paper's training code
         m = affine_matrix(
             c, c,
-            rot_deg=rng.uniform(-1, 1),
-            scale=rng.uniform(0.99, 1.01),
-            shear_deg=rng.uniform(-1, 1),
-            shift=(rng.uniform(-0.01, 0.01) * w, rng.uniform(-0.01, 0.01) * h),
+            rot_deg=rng.uniform(-1, 1) * misalign,
+            scale=1 + (rng.uniform(0.99, 1.01) - 1) * misalign,
+            shear_deg=rng.uniform(-1, 1) * misalign,
+            shift=(rng.uniform(-0.01, 0.01) * w * misalign,
+                   rng.uniform(-0.01, 0.01) * h * misalign),
         )  # fmt: skip
         bgr = warp(bgr, m, (h, w), padding="reflection")
     if rng.random() < 0.3:
@@ -220,12 +226,13 @@ def compose_sample(
     live: torch.Tensor,
     rng: np.random.Generator,
     augment: bool = True,
+    misalign: float = 1.0,
 ) -> dict[str, torch.Tensor]:
     """The training dict: src over the live background (shadowed), bgr the perturbed plate."""
     plate = live
     if augment:
         fgr = color_jitter(fgr, rng, amount=0.15, hue=0.03)
-        plate = perturb_plate(live, rng)
+        plate = perturb_plate(live, rng, misalign)
         if rng.random() < 0.3:
             live = cast_shadow(live, pha, rng)
     src = fgr * pha + live * (1 - pha)

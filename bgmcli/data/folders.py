@@ -150,7 +150,9 @@ def scan_backgrounds(folder: Path) -> list[Item]:
 class FolderDataset(Dataset):
     """`length` composites of a folder dataset over backgrounds; item i depends on (seed, i)."""
 
-    def __init__(self, root, *, size, length: int, seed: int, backgrounds=None, augment=True):
+    def __init__(
+        self, root, *, size, length: int, seed: int, backgrounds=None, augment=True, misalign=1.0
+    ):
         self.root = Path(root)
         if not self.root.is_dir():
             raise BgmError(f"dataset folder not found: {self.root}")
@@ -166,6 +168,7 @@ class FolderDataset(Dataset):
         self.starts = list(np.cumsum([0] + [f.count for f, _ in self.pairs]))
         self.backgrounds = scan_backgrounds(Path(backgrounds)) if backgrounds else None
         self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
+        self.misalign = misalign
 
     def __len__(self) -> int:
         return self.length
@@ -200,4 +203,5 @@ class FolderDataset(Dataset):
         else:
             fgr, pha = augment.fit(fgr, pha, self.size)
         live = self._background(rng)
-        return augment.compose_sample(fgr.clamp(0, 1), pha.clamp(0, 1), live, rng, self.augment)
+        fgr, pha = fgr.clamp(0, 1), pha.clamp(0, 1)
+        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.misalign)

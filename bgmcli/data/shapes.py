@@ -136,3 +136,63 @@ def veil(rng: np.random.Generator, hw: Size) -> torch.Tensor:
 def over(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Alpha of `b` laid over `a`."""
     return 1 - (1 - a) * (1 - b)
+
+
+def _soft_edge(inside: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    """A binary mask as alpha: Gaussian-blurred (sigma 0.4-1.5 px), an edge 1-4 px wide that
+    also rounds the pixel steps of the outline off."""
+    from scipy.ndimage import gaussian_filter
+
+    soft = gaussian_filter(inside.astype(np.float32), rng.uniform(0.4, 1.5), mode="nearest")
+    # snap round-off so that opaque and empty regions stay exactly 1 and 0
+    soft = np.where(soft > 1 - 1e-3, 1.0, np.where(soft < 1e-3, 0.0, soft)).astype(np.float32)
+    return torch.from_numpy(soft)[None]
+
+
+def photo_shape(rng: np.random.Generator, gray: torch.Tensor) -> torch.Tensor:
+    """Alpha whose outline is a level line of a photograph (H, W): the ragged, concave, holed
+    contours of real objects (petals, leaves, coins) that smooth ellipses never show.
+    Kept inside a random subject-sized ellipse so there is background around it."""
+    h, w = gray.shape
+    field = gray.numpy()
+    level = np.quantile(field, rng.uniform(0.3, 0.7))
+    inside = field > level if rng.random() < 0.5 else field < level
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65)
+    ax, ay = w * rng.uniform(0.2, 0.45), h * rng.uniform(0.2, 0.45)
+    inside &= ((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 < 1
+    return _soft_edge(inside, rng)
+
+
+def foliage(rng: np.random.Generator, hw: Size) -> torch.Tensor:
+    """Leaves or petals: 8-60 thin ellipses (3-25% of the frame long) around 1-3 centres, as in
+    plants and flowers, with thin stems; outlines sharp and concave between the leaves."""
+    h, w = hw
+    side = min(h, w)
+    inside = np.zeros((h, w), dtype=bool)
+    centres = rng.uniform([0.3 * w, 0.3 * h], [0.7 * w, 0.7 * h], size=(int(rng.integers(1, 4)), 2))
+    for _ in range(int(rng.integers(8, 61))):
+        cx, cy = centres[rng.integers(len(centres))]
+        ang = rng.uniform(0, 2 * math.pi)
+        length = side * rng.uniform(0.03, 0.25)
+        width = length * rng.uniform(0.08, 0.4)
+        reach = rng.uniform(0.3, 1.2) * length  # where the leaf sits along its stem
+        lx, ly = cx + math.cos(ang) * reach, cy + math.sin(ang) * reach
+        _fill_ellipse(inside, lx, ly, length / 2, width / 2, ang)
+        _fill_ellipse(inside, (cx + lx) / 2, (cy + ly) / 2, reach / 2, max(0.6, width / 10), ang)
+    return _soft_edge(inside, rng)
+
+
+def _fill_ellipse(mask: np.ndarray, cx, cy, a: float, b: float, ang: float) -> None:
+    """Set the pixels of a rotated ellipse (semi-axes a along `ang`, b across) in `mask`."""
+    h, w = mask.shape
+    r = math.ceil(max(a, b)) + 1
+    y0, y1 = max(0, int(cy) - r), min(h, int(cy) + r + 1)
+    x0, x1 = max(0, int(cx) - r), min(w, int(cx) + r + 1)
+    if y0 >= y1 or x0 >= x1:
+        return
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
+    dx, dy = xs - cx, ys - cy
+    u = (dx * math.cos(ang) + dy * math.sin(ang)) / a
+    v = (-dx * math.sin(ang) + dy * math.cos(ang)) / b
+    mask[y0:y1, x0:x1] |= u * u + v * v < 1

@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 from bgmcli.data import augment, shapes
 
 Size = tuple[int, int]
+SHAPE_SETS = ("blobs", "mixed")  # outlines of the subject: smooth ellipses only, or also ragged
 
 PHOTOS = (
     "astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "immunohistochemistry",
@@ -97,9 +98,23 @@ def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: 
     return fgr
 
 
-def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Tensor):
+def subject(rng: np.random.Generator, hw: Size, shape_set: str = "blobs") -> torch.Tensor:
+    """The subject's alpha before hair and veils. "mixed": half the subjects are smooth ellipses,
+    a quarter have a photograph's level line as outline, a quarter are leaves or petals."""
+    if shape_set == "blobs":
+        return shapes.silhouette(rng, hw)
+    pick = rng.random()
+    if pick < 0.5:
+        return shapes.silhouette(rng, hw)
+    if pick < 0.75:
+        return shapes.photo_shape(rng, photo_crop(rng, hw)[0].mean(0))
+    return shapes.foliage(rng, hw)
+
+
+def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Tensor,
+          shape_set: str = "blobs"):  # fmt: skip
     """Alpha with silhouette, hair and veil; recolours `fgr` where the strands are."""
-    body = shapes.silhouette(rng, hw)
+    body = subject(rng, hw, shape_set)
     n_hair = int(rng.integers(0, 150)) if rng.random() < 0.7 else 0
     hair = shapes.strands(rng, body, n_hair)
     pha = shapes.over(body, hair)
@@ -115,25 +130,41 @@ def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Ten
     return fgr, pha
 
 
-def generate(rng: np.random.Generator, hw: Size, augment_: bool = True) -> dict[str, torch.Tensor]:
+def generate(
+    rng: np.random.Generator,
+    hw: Size,
+    augment_: bool = True,
+    shape_set: str = "blobs",
+    misalign: float = 1.0,
+) -> dict[str, torch.Tensor]:
     """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
     live, k = background(rng, hw)
     fgr = foreground(rng, hw, live, exclude=k)
-    fgr, pha = matte(rng, hw, fgr, live)
+    fgr, pha = matte(rng, hw, fgr, live, shape_set)
     if rng.random() < 0.3:
         # Blur the premultiplied colour with the alpha so the blurred fgr is not haloed.
         prem, pha = augment.motion_blur([fgr * pha, pha], rng)
         fgr = torch.where(pha > 1e-3, prem / pha.clamp(min=1e-3), fgr)
     # Snap float round-off so that opaque and empty regions are exactly 1 and 0.
     pha = torch.where(pha > 1 - 1e-4, 1.0, torch.where(pha < 1e-4, 0.0, pha))
-    return augment.compose_sample(fgr.clamp(0, 1), pha, live, rng, augment_)
+    return augment.compose_sample(fgr.clamp(0, 1), pha, live, rng, augment_, misalign)
 
 
 class SyntheticDataset(Dataset):
     """`length` procedural samples of size (H, W); item i is a pure function of (seed, i)."""
 
-    def __init__(self, *, size: Size, length: int, seed: int, augment: bool = True):
+    def __init__(
+        self,
+        *,
+        size: Size,
+        length: int,
+        seed: int,
+        augment: bool = True,
+        shape_set: str = "blobs",
+        misalign: float = 1.0,
+    ):
         self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
+        self.shape_set, self.misalign = shape_set, misalign
 
     def __len__(self) -> int:
         return self.length
@@ -142,4 +173,4 @@ class SyntheticDataset(Dataset):
         if not 0 <= i < self.length:
             raise IndexError(i)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, i]))
-        return generate(rng, self.size, self.augment)
+        return generate(rng, self.size, self.augment, self.shape_set, self.misalign)

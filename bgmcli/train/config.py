@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bgmcli.config import ModelConfig, from_dict, load_yaml, to_dict
+from bgmcli.data.synthetic import SHAPE_SETS
 from bgmcli.errors import BgmError
 
 PRESETS_DIR = Path(__file__).parent / "presets"
@@ -88,6 +89,10 @@ class TrainConfig:
     data_root: str | None = None
     backgrounds: str | None = None
     data_length: int = 10_000  # distinct samples the dataset holds (synthetic: per seed)
+    synthetic_shapes: str = "blobs"  # subjects' outlines: smooth ellipses, or "mixed" (ragged too)
+    # multiple of the paper's plate misalignment (+-1 degree, +-1%) in training samples: a sample
+    # that stands for part of a larger frame needs that frame's shift in its own pixels
+    plate_misalign: float = 1.0
     seed: int = 0
     val_every: int = 100
     val_samples: int = 8
@@ -99,6 +104,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _choice("stage", self.stage, STAGES)
         _choice("data", self.data, DATA_KINDS)
+        _choice("synthetic_shapes", self.synthetic_shapes, SHAPE_SETS)
+        if not 0 <= self.plate_misalign <= 10:
+            raise BgmError(f"plate_misalign must be between 0 and 10, got {self.plate_misalign!r}")
         for name in ("data_length", "val_every", "val_samples"):
             if getattr(self, name) < 1:
                 raise BgmError(f"{name} must be at least 1, got {getattr(self, name)!r}")

@@ -238,6 +238,7 @@ def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
     dataset = run.dataset_fn(
         config.data, size=(cfg.size, cfg.size), length=config.data_length, seed=config.seed,
         root=config.data_root, backgrounds=config.backgrounds, augment=True,
+        shape_set=config.synthetic_shapes, misalign=config.plate_misalign,
     )  # fmt: skip
     sampler = StepBatches(
         seed=config.seed, stage=stage, start=start, stop=cfg.steps, batch=cfg.batch,
@@ -257,7 +258,7 @@ def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
     config = run.config
     dataset = run.dataset_fn(
         "synthetic", size=(cfg.size, cfg.size), length=config.val_samples,
-        seed=config.seed + VAL_SEED_OFFSET, augment=False,
+        seed=config.seed + VAL_SEED_OFFSET, augment=False, shape_set=config.synthetic_shapes,
     )  # fmt: skip
     top = (cfg.size - cfg.resolution) // 2
     window = slice(top, top + cfg.resolution)
