@@ -2,7 +2,7 @@
 set and on real-alpha composites (alphamatting.com, metrics inside the trimap's unknown region).
 
     python benchmarks/eval_bundled_model.py [--checkpoint PATH] [--frames 16]
-        [--real ../shared/eval/alphamatting-lowres] [--json results.json]
+        [--real ../shared/eval/alphamatting-lowres] [--json results.json] [--plate-misalign 1]
 
 The key's thresholds are fitted per set to minimise its MAD (its best case). The issue's bars:
 synthetic HD MAD and Grad at most half the key's; real composites MAD at most 3/4 of the key's.
@@ -34,15 +34,19 @@ def main() -> None:
     parser.add_argument("--real", default=str(SHARED_REAL), help="alphamatting-layout folder")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--plate-misalign", type=float, default=1.0,
+                        help="scale of the plates' misalignment (0: aligned plates, to see how "
+                        "much of the error it causes; the bars are for 1)")  # fmt: skip
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device("cpu")
     model = load_model(args.checkpoint, refine="error", k=5000, device=device)
     coarse = load_model(args.checkpoint, refine="none", device=device)  # what the refiner adds
-    sets = [open_eval_set("synthetic", 1920, 1080, args.frames)]
+    misalign = args.plate_misalign
+    sets = [open_eval_set("synthetic", 1920, 1080, args.frames, misalign)]
     if Path(args.real).is_dir():
-        sets.append(open_eval_set(args.real, 1920, 1080, None))
+        sets.append(open_eval_set(args.real, 1920, 1080, None, misalign))
     else:
         print(f"no real set at {args.real}: synthetic only")
     results = []
@@ -62,7 +66,8 @@ def main() -> None:
         }
         results.append({"set": data.name, "description": data.description, "key_low": low,
                          "key_high": high, "rows": rows, "bars": BARS[kind],
-                         "pass": verdicts, "seconds": time.perf_counter() - started})  # fmt: skip
+                         "pass": verdicts, "seconds": time.perf_counter() - started,
+                         "plate_misalign": misalign})  # fmt: skip
         print_table(results[-1])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
@@ -70,7 +75,8 @@ def main() -> None:
 
 def print_table(result: dict) -> None:
     print(f"\n{result['set']}: {result['description']}; key thresholds "
-          f"{result['key_low']:.3f}..{result['key_high']:.3f} (fitted on this set)")  # fmt: skip
+          f"{result['key_low']:.3f}..{result['key_high']:.3f} (fitted on this set); plate "
+          f"misalignment x{result['plate_misalign']:g}")  # fmt: skip
     print("| | frames | MAD x1e3 | MSE x1e3 | SAD /1e3 | Grad /1e3 | Conn /1e3 | fgr L1 x1e3 |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in result["rows"].items():

@@ -38,7 +38,7 @@ def _blur_fusion(image, alpha, fgr, bgr, radius: int):
 
 
 def composite(
-    image: np.ndarray, alpha: np.ndarray, rng: np.random.Generator
+    image: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, misalign: float = 1.0
 ) -> dict[str, torch.Tensor]:
     """src, bgr (the plate), true_pha, true_fgr as (C, H, W) float tensors: the estimated
     foreground over a background photo or texture; the plate misaligned, recoloured and noisy."""
@@ -46,5 +46,5 @@ def composite(
     pha = torch.from_numpy(alpha).float()[None]
     live = synthetic.background(rng, tuple(alpha.shape))[0]
     src = (fgr * pha + live * (1 - pha)).clamp(0.0, 1.0)
-    plate = augment.perturb_plate(live, rng).clamp(0.0, 1.0)
+    plate = augment.perturb_plate(live, rng, misalign).clamp(0.0, 1.0)
     return {"src": src, "bgr": plate, "true_pha": pha, "true_fgr": fgr}

@@ -43,15 +43,19 @@ class EvalSet:
         return (self[i] for i in range(self.length))
 
 
-def open_eval_set(spec: str, width: int, height: int, frames: int | None) -> EvalSet:
-    """`synthetic`, or a folder whose layout says what it holds."""
+def open_eval_set(
+    spec: str, width: int, height: int, frames: int | None, misalign: float = 1.0
+) -> EvalSet:
+    """`synthetic`, or a folder whose layout says what it holds. `misalign` scales the plate's
+    misalignment of the sets that make their own plates (synthetic, alphamatting): 0 measures
+    how much of a model's error the misalignment causes."""
     if spec == "synthetic":
-        return synthetic_set(width, height, frames or DEFAULT_SYNTHETIC_FRAMES)
+        return synthetic_set(width, height, frames or DEFAULT_SYNTHETIC_FRAMES, misalign)
     root = Path(spec)
     if not root.is_dir():
         raise BgmError(f"--eval-data: not 'synthetic' and not a folder: {spec}")
     if (root / "input").is_dir() and (root / "alpha").is_dir():
-        return alphamatting_set(root, frames)
+        return alphamatting_set(root, frames, misalign)
     if all((root / d).is_dir() for d in ("src", "bgr", "pha")):
         return composite_set(root, frames)
     return folder_dataset_set(root, width, height, frames or DEFAULT_SYNTHETIC_FRAMES)
@@ -61,10 +65,12 @@ def resolution_name(width: int, height: int) -> str:
     return {(1920, 1080): "hd", (3840, 2160): "4k"}.get((width, height), f"{width}x{height}")
 
 
-def synthetic_set(width: int, height: int, frames: int) -> EvalSet:
+def synthetic_set(width: int, height: int, frames: int, misalign: float = 1.0) -> EvalSet:
     from bgmcli.data import build_dataset
 
-    data = build_dataset("synthetic", size=(height, width), length=frames, seed=EVAL_SEED)
+    data = build_dataset(
+        "synthetic", size=(height, width), length=frames, seed=EVAL_SEED, misalign=misalign
+    )
 
     def make(i: int) -> dict:
         return {**data[i], "mask": None, "id": f"{i:04d}"}
@@ -73,7 +79,7 @@ def synthetic_set(width: int, height: int, frames: int) -> EvalSet:
     return EvalSet(name, f"seeded synthetic composites at {width}x{height}", frames, make)
 
 
-def alphamatting_set(root: Path, frames: int | None) -> EvalSet:
+def alphamatting_set(root: Path, frames: int | None, misalign: float = 1.0) -> EvalSet:
     """alphamatting.com layout: input/, alpha/, trimap/ (optional) PNGs of the same names.
     Metrics count inside the trimap's unknown region (value 128), as the paper's tables do."""
     from bgmcli.ablate.composites import composite
@@ -93,7 +99,7 @@ def alphamatting_set(root: Path, frames: int | None) -> EvalSet:
         if image.shape[:2] != alpha.shape:
             raise BgmError(f"{root}: input and alpha of {name} differ in size")
         rng = np.random.default_rng(np.random.SeedSequence([EVAL_SEED, i]))
-        sample = composite(image, alpha, rng)
+        sample = composite(image, alpha, rng, misalign)
         mask = None
         if has_trimap:
             mask = np.abs(_read(root / "trimap", name, rgb=False) - 128 / 255) < 0.5 / 255
