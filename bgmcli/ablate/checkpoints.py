@@ -18,8 +18,9 @@ def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConf
     return build_train_config(preset, overrides={"model": dict(architecture)})
 
 
-# Stage fields added after models were first cached, with the value that trains as before: left
-# out of the hash while they hold it, so an upgrade still finds the models it trained before.
+# Fields (of a stage, and of the whole config) added after models were first cached, with the
+# value that trains as before: left out of the hash while they hold it, so an upgrade still
+# finds the models it trained before.
 _LATER_STAGE_FIELDS = {
     name: getattr(StageConfig(), name) for name in ("schedule", "lr_final", "bn_batches")
 }

@@ -1,4 +1,5 @@
-"""Procedural alpha mattes: body-like silhouettes with soft edges, hair-like strands, veils.
+"""Procedural alpha mattes: body-like silhouettes with soft edges, ragged outlines (a
+photograph's level lines, leaves and petals), hair-like strands, veils.
 
 Pure functions of an explicit numpy Generator returning float32 (1, H, W) tensors in [0, 1].
 """
