@@ -10,7 +10,7 @@ from bgmcli.errors import BgmError
 from bgmcli.model.backbones import build_backbone, load_imagenet_weights
 
 
-def test_torchvision_weights_load_with_the_rgb_kernel_on_the_source_channels(tmp_path):
+def test_torchvision_weights_load_with_the_rgb_kernel_on_source_and_minus_it_on_plate(tmp_path):
     reference = models.mobilenet_v2(weights=None)
     path = tmp_path / "mobilenet_v2_imagenet.pth"
     torch.save(reference.state_dict(), path)
@@ -19,7 +19,7 @@ def test_torchvision_weights_load_with_the_rgb_kernel_on_the_source_channels(tmp
     assert loaded > 100
     first = encoder.features[0][0].weight
     assert torch.equal(first[:, :3], reference.features[0][0].weight)
-    assert first[:, 3:].eq(0).all()
+    assert torch.equal(first[:, 3:], -first[:, :3])  # the filters see src - bgr
     depthwise = encoder.features[5].conv[1][0].weight
     assert torch.equal(depthwise, reference.features[5].conv[1][0].weight)
 

@@ -81,8 +81,10 @@ def build_backbone(name: str) -> nn.Module:
 def load_imagenet_weights(encoder: nn.Module, path: str | Path) -> int:
     """Load a torchvision ImageNet state dict a user has on disk; returns tensors loaded.
 
-    The first convolution takes 6 channels here: the RGB kernel goes to the source channels and
-    the background channels start at zero, so the encoder starts as the ImageNet one on `src`.
+    The first convolution takes 6 channels here: the RGB kernel W goes to the source channels and
+    -W to the background channels, so the first layer computes the ImageNet filters on the
+    difference image src - bgr (by far the better start than a plate at zero in 600-step base
+    runs; the TFLite import does the same, see tflite_weights.source_and_plate_kernel).
     """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -98,7 +100,7 @@ def load_imagenet_weights(encoder: nn.Module, path: str | Path) -> int:
         if value.shape == own[key].shape:
             own[key] = value
         elif value.dim() == 4 and value.shape[1] == 3 and own[key].shape[1] == IN_CHANNELS:
-            own[key] = torch.cat([value, torch.zeros_like(value)], dim=1)
+            own[key] = torch.cat([value, -value], dim=1)
         else:
             continue
         loaded += 1

@@ -1,4 +1,5 @@
-"""What a checkpoint holds: architecture, parameter counts per part, config and provenance.
+"""What a checkpoint holds: architecture, parameter counts per part, config and provenance
+(including the origin of pretrained start weights, meta "start_weights").
 
 `describe_checkpoint` loads the weights into the architecture (so a bad file fails here with the
 loader's one-line error) and returns plain, JSON-serialisable data for `bgm info`.
@@ -46,6 +47,7 @@ def describe_checkpoint(path: str | Path, *, backbone: str | None = None) -> dic
         "parameters": parameter_counts(model),
         "config_source": "checkpoint" if config is not None else "inferred from the keys",
         "config": to_dict(cfg),
+        "start_weights": meta.get("start_weights"),  # None: trained from random weights
         "meta": meta,
     }
 

@@ -20,7 +20,9 @@ from bgmcli.model.checkpoint import atomic_save, read_checkpoint
 FORMAT = "bgm-train"
 
 
-def save_state(path: Path, *, model, optimizer, scaler, step: int, stage: str, config) -> None:
+def save_state(
+    path: Path, *, model, optimizer, scaler, step: int, stage: str, config, meta: dict | None = None
+) -> None:
     atomic_save(
         {
             "format": FORMAT,
@@ -32,6 +34,7 @@ def save_state(path: Path, *, model, optimizer, scaler, step: int, stage: str, c
             "step": step,
             "stage": stage,
             "rng": rng_state(),
+            "meta": meta or {},  # e.g. the origin of pretrained start weights
         },
         path,
     )
