@@ -3,6 +3,7 @@ ready for inference."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -28,7 +29,7 @@ def load_model(
     checkpoint: str | Path | None = None,
     *,
     backbone: str | None = None,
-    backbone_scale: float = 0.25,
+    backbone_scale: float | None = None,
     refine: str = "error",
     k: int = 5_000,
     threshold: float = 0.1,
@@ -43,6 +44,12 @@ def load_model(
     default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
     `checkpoint="difference-key"` gives the classic difference-key baseline instead.
     `fast=False` returns the training form (the readable refiner of the paper).
+
+    `backbone_scale` is the base network's input scale. None (the default) chooses it for each
+    frame the model sees, from that frame's size (`bgmcli.inference_settings.base_scale`:
+    480 / the longer side, at most 1/2, so 1/4 at HD and 1/8 at 4K as in the paper), as
+    `bgm matte` does. It is a call-time setting: the scale a checkpoint was trained at (stored
+    in its config) is not used unless given here, e.g. `backbone_scale=0.25` for the fixed 1/4.
     """
     if str(checkpoint) == DIFFERENCE_KEY:
         return DifferenceKey(backbone_scale=backbone_scale).to(resolve_device(device)).eval()
@@ -53,9 +60,9 @@ def load_model(
         overrides = {"backbone": backbone, "kernel_size": kernel_size}
     else:
         overrides = {"backbone": backbone}
-    model_cfg = model_config_from(
-        config, state, {**overrides, "backbone_scale": backbone_scale, "refine": refine_cfg}
-    )
+    model_cfg = model_config_from(config, state, {**overrides, "refine": refine_cfg})
+    # set even when None (which model_config_from would skip): the stored scale is not a default
+    model_cfg = dataclasses.replace(model_cfg, backbone_scale=backbone_scale)
     model = MattingModel(model_cfg)
     load_weights(model, state, path)
     model = prepare_for_inference(model, resolve_device(device), fast=fast)

@@ -18,9 +18,10 @@ import torch
 
 from bgmcli.api import load_model, prepare_for_inference
 from bgmcli.benchdata import MIN_SIDE, calibrated_random_model, synthetic_pair
-from bgmcli.config import ModelConfig, RefineConfig, default_backbone_scale, default_k
+from bgmcli.config import ModelConfig, RefineConfig
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import resolve
 from bgmcli.measure import PeakMemory, measure, percentile, synchronize
 from bgmcli.model.matting import downsample, pad_to_multiple
 
@@ -66,13 +67,15 @@ def parse_resolution(name: str) -> tuple[int, int]:
 
 
 def paper_defaults(width: int, height: int) -> tuple[float, int]:
-    """(backbone_scale, k) as in the paper: 1/4 and k 5000 at HD, 1/8 and k 20 000 at 4K.
+    """(backbone_scale, k) as `bgm matte` chooses them (`bgmcli.inference_settings.resolve`):
+    1/4 and k 5000 at HD, 1/8 and k 20 000 at 4K, as in the paper.
 
-    Other sizes: scale 1/4 while the longer side is <= 2048, else 1/8; k grows with the area,
+    Other sizes: scale 480 / the longer side, at most 1/2; k grows with the area,
     round(5000 * area / HD area), at least 1, so every size refines the same 3.9% of its pixels
     as the paper's HD and 4K settings (which are exactly that rule).
     """
-    return default_backbone_scale(width, height), default_k(width, height)
+    settings = resolve(width, height)
+    return settings.backbone_scale, settings.k
 
 
 def split_values(values: Iterable[object] | None) -> list[str]:
@@ -101,7 +104,7 @@ def plan_sweep(
 ) -> list[BenchConfig]:
     """The cartesian product of the option values, validated before anything runs.
 
-    Empty `k` / `backbone_scale` mean the paper's defaults for each resolution."""
+    Empty `k` / `backbone_scale` mean `bgm matte`'s defaults for each resolution (`resolve`)."""
     if iters < 1:
         raise BgmError(f"--iters must be at least 1, got {iters}")
     if warmup < 0:
@@ -121,10 +124,10 @@ def plan_sweep(
     )
     configs = []
     for (res, w, h), bb, scale, kk, mode, prec, dev, bs, th, ckpt in itertools.product(*axes):
-        default_scale, paper_k = paper_defaults(w, h)
+        settings = resolve(w, h, backbone_scale=scale, k=kk)
         cfg = BenchConfig(
             resolution=res, width=w, height=h, backbone=bb,
-            backbone_scale=scale or default_scale, k=kk or paper_k, refine=mode,
+            backbone_scale=settings.backbone_scale, k=settings.k, refine=mode,
             precision=prec, device=dev, batch=bs, threads=th, iters=iters, warmup=warmup,
             checkpoint=ckpt, compile=compile,
         )  # fmt: skip
@@ -258,7 +261,7 @@ def time_split(model, src, bgr, device, iters: int) -> tuple[float | None, float
     timed in extra iterations; (None, None) for a model without these two pieces."""
     if not (hasattr(model, "base") and hasattr(model, "upsample_and_refine")):
         return None, None
-    scale = model.config.backbone_scale
+    scale = model.config.backbone_scale_for(src.shape[-1], src.shape[-2])
     src, bgr = pad_to_multiple(src, 4), pad_to_multiple(bgr, 4)
     base_ms, refine_ms = [], []
     for _ in range(min(iters, 5)):

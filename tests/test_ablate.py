@@ -15,8 +15,8 @@ from bgmcli.ablate.composites import estimate_foreground
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.studies import ORDER, load_studies, parse_study
 from bgmcli.cli import app
-from bgmcli.config import scale_k
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import scale_k
 from tests.cli_helpers import assert_one_line_error, bgm
 
 SMOKE = ["--preset", "smoke", "--resolution", "128x96", "--frames", "1", "--iters", "1"]

@@ -85,8 +85,9 @@ def test_bad_options_are_one_line_errors(capsys, args, message):
 def test_paper_defaults():
     assert paper_defaults(1920, 1080) == (0.25, 5000)
     assert paper_defaults(3840, 2160) == (0.125, 20000)
-    assert paper_defaults(1280, 720) == (0.25, round(5000 * 1280 * 720 / (1920 * 1080)))
-    assert paper_defaults(2560, 1440)[0] == 0.125
+    assert paper_defaults(1280, 720) == (0.375, round(5000 * 1280 * 720 / (1920 * 1080)))
+    assert paper_defaults(2560, 1440)[0] == 0.1875
+    assert paper_defaults(640, 360)[0] == 0.5
     assert plan_sweep(resolution=["4k"], backbone_scale=["1/4"], k=["7"])[0].k == 7
 
 

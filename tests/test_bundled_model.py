@@ -23,7 +23,7 @@ def test_load_model_without_a_checkpoint_gives_the_bundled_model_in_fp32():
     assert model.config.backbone == "mobilenetv2"
     assert all(p.dtype == torch.float32 for p in model.parameters())
     gen = torch.Generator().manual_seed(0)
-    # 192x256: the base network sees 48x64 px (at 96x128 a 24x32 px view leaves it unsure)
+    # 192x256: the base network sees 96x128 px (scale 1/2, chosen from the frame's size)
     bgr = torch.rand(1, 3, 192, 256, generator=gen)
     src = bgr.clone()
     src[..., 48:144, 80:176] = torch.tensor([0.9, 0.2, 0.1])[:, None, None]

@@ -11,7 +11,7 @@ import torch
 
 from bgmcli.ablate.evalsets import EvalSet
 from bgmcli.bench import refined_fraction
-from bgmcli.config import default_backbone_scale, scale_k
+from bgmcli.inference_settings import resolve
 from bgmcli.measure import measure, percentile
 from bgmcli.metrics import compute_all, fgr_l1, fgr_mse
 
@@ -19,28 +19,40 @@ ALPHA_METRICS = ("sad", "mse", "mad", "grad", "conn")
 CROP_SIDE = 192  # the hair-crop figure's window, in pixels of the evaluation frame
 
 
-def configure(model, k_hd: int, width: int, height: int) -> int:
-    """Set the model's k and backbone scale for a frame of this size; returns the k used."""
-    k = scale_k(k_hd, width, height)
+def configure(
+    model, k_hd: int, width: int, height: int, backbone_scale: float | None = None
+) -> int:
+    """Set the model's k and backbone scale for a frame of this size, as `bgm matte` chooses
+    them (`bgmcli.inference_settings.resolve`; `backbone_scale` None: the frame-size rule);
+    returns the k used."""
+    settings = resolve(width, height, backbone_scale=backbone_scale, k_hd=k_hd)
     cfg = getattr(model, "config", None)
     if cfg is None:  # baselines such as the difference key have no such settings
-        return k
+        return settings.k
     model.config = dataclasses.replace(
         cfg,
-        backbone_scale=default_backbone_scale(width, height),
-        refine=dataclasses.replace(cfg.refine, k=k),
+        backbone_scale=settings.backbone_scale,
+        refine=dataclasses.replace(cfg.refine, k=settings.k),
     )
-    return k
+    return settings.k
 
 
-def evaluate(model, data: EvalSet, k_hd: int, device: torch.device, iters: int = 3) -> dict:
+def evaluate(
+    model,
+    data: EvalSet,
+    k_hd: int,
+    device: torch.device,
+    iters: int = 3,
+    backbone_scale: float | None = None,
+) -> dict:
     """Mean errors over the set's frames (inside each frame's mask, if any), refined fraction,
-    and the median FPS of the model on the set's first frame (batch 1, after one warm-up)."""
+    and the median FPS of the model on the set's first frame (batch 1, after one warm-up).
+    `backbone_scale` None: chosen for each frame's size, as `bgm matte` chooses it."""
     sums: dict[str, float] = {}
     counted: dict[str, int] = {}
     for frame in data:
         src, bgr = _inputs(frame, device)
-        configure(model, k_hd, src.shape[-1], src.shape[-2])
+        configure(model, k_hd, src.shape[-1], src.shape[-2], backbone_scale)
         with torch.inference_mode():
             out = model(src, bgr)
         for key, value in frame_metrics(out, frame).items():
@@ -50,7 +62,7 @@ def evaluate(model, data: EvalSet, k_hd: int, device: torch.device, iters: int =
     row = {key: sums[key] / counted[key] if key in sums else math.nan for key in _KEYS}
     first = data[0]
     height, width = first["src"].shape[-2:]
-    k = configure(model, k_hd, width, height)
+    k = configure(model, k_hd, width, height, backbone_scale)
     row |= {"frames": len(data), "width": width, "height": height, "k_effective": k}
     row["fps"] = throughput(model, first, device, iters)
     return row

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bgmcli.config import BACKBONE_NAMES, PAPER_K_HD, REFINE_MODES, load_yaml
+from bgmcli.config import BACKBONE_NAMES, REFINE_MODES, load_yaml
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import PAPER_K_HD
 
 STUDIES_DIR = Path(__file__).parent / "studies"
 ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order

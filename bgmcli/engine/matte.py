@@ -11,7 +11,6 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.config import default_backbone_scale, default_k
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.engine.audio import AudioCopy
 from bgmcli.engine.backgrounds import Background
@@ -29,6 +28,7 @@ from bgmcli.engine.sinks import (
 )
 from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import resolve
 
 
 @dataclass(frozen=True)
@@ -155,12 +155,13 @@ def _stopped(exc: BaseException, frames: int, outputs) -> BaseException:
 def _load_model(config: MatteConfig, info: SourceInfo, device: torch.device):
     from bgmcli.api import load_model
 
+    settings = resolve(info.width, info.height, backbone_scale=config.backbone_scale, k=config.k)
     return load_model(
         config.checkpoint,
         backbone=config.backbone,
-        backbone_scale=config.backbone_scale or default_backbone_scale(info.width, info.height),
+        backbone_scale=settings.backbone_scale,
         refine=config.refine,
-        k=config.k or default_k(info.width, info.height),
+        k=settings.k,
         threshold=config.threshold,
         device=device,
     )

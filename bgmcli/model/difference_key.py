@@ -12,13 +12,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import base_scale
 from bgmcli.model.matting import MattingOutput
 
 NAME = "difference-key"
 
 
 class DifferenceKey(nn.Module):
-    def __init__(self, low: float = 0.04, high: float = 0.2, backbone_scale: float = 0.25):
+    def __init__(self, low: float = 0.04, high: float = 0.2, backbone_scale: float | None = None):
+        """`backbone_scale` sizes the coarse outputs (pha_sm, fgr_sm, err_sm) as the network's
+        would be; None: chosen from each frame's size, as for the network."""
         super().__init__()
         if not 0.0 <= low < high <= 1.0:
             raise BgmError(f"difference key needs 0 <= low < high <= 1, got {low}, {high}")
@@ -29,10 +32,8 @@ class DifferenceKey(nn.Module):
             raise ValueError(f"src {tuple(src.shape)} and bgr {tuple(bgr.shape)} differ in shape")
         difference = (src - bgr).abs().amax(dim=1, keepdim=True)
         pha = ((difference - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
-        small = (
-            max(1, round(src.shape[2] * self.backbone_scale)),
-            max(1, round(src.shape[3] * self.backbone_scale)),
-        )
+        scale = self.backbone_scale or base_scale(src.shape[3], src.shape[2])
+        small = (max(1, round(src.shape[2] * scale)), max(1, round(src.shape[3] * scale)))
         quarter = -(-src.shape[2] // 4), -(-src.shape[3] // 4)
         return MattingOutput(
             pha=pha,

@@ -3,7 +3,6 @@
 import pytest
 import torch
 
-from bgmcli.config import default_backbone_scale, default_k
 from bgmcli.engine.compose import GREEN, open_target, picture, to_uint8
 from bgmcli.engine.job import (
     MatteConfig,
@@ -13,6 +12,7 @@ from bgmcli.engine.job import (
 )
 from bgmcli.engine.sources import open_source
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import base_scale, default_k
 from bgmcli.model.matting import MattingOutput
 
 
@@ -66,9 +66,8 @@ def test_paper_defaults_by_resolution():
     assert default_k(1920, 1080) == 5_000 and default_k(3840, 2160) == 20_000
     assert default_k(2560, 1440) == round(5_000 * 2560 * 1440 / (1920 * 1080))
     assert default_k(640, 360) == 556  # the same refined share of the frame as at HD
-    assert default_backbone_scale(1920, 1080) == 0.25
-    assert default_backbone_scale(2048, 1080) == 0.25
-    assert default_backbone_scale(3840, 2160) == 0.125
+    assert base_scale(1920, 1080) == 0.25
+    assert base_scale(3840, 2160) == 0.125
 
 
 def test_option_parsing():
