@@ -36,7 +36,7 @@ class TinyMatting(Dataset):
 
 
 def tiny_dataset(kind="synthetic", *, size, length, seed, root=None, backgrounds=None,
-                 augment=True):  # fmt: skip
+                 augment=True, **_):  # fmt: skip
     if kind != "synthetic":
         raise BgmError(f"{root}: not a dataset folder (stand-in)")
     assert not math.isnan(seed)

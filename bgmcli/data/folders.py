@@ -151,8 +151,9 @@ class FolderDataset(Dataset):
     """`length` composites of a folder dataset over backgrounds; item i depends on (seed, i)."""
 
     def __init__(
-        self, root, *, size, length: int, seed: int, backgrounds=None, augment=True, misalign=1.0
-    ):
+        self, root, *, size, length: int, seed: int, backgrounds=None, augment=True,
+        misalign=1.0, misalign_share=0.7,
+    ):  # fmt: skip
         self.root = Path(root)
         if not self.root.is_dir():
             raise BgmError(f"dataset folder not found: {self.root}")
@@ -168,7 +169,7 @@ class FolderDataset(Dataset):
         self.starts = list(np.cumsum([0] + [f.count for f, _ in self.pairs]))
         self.backgrounds = scan_backgrounds(Path(backgrounds)) if backgrounds else None
         self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
-        self.misalign = misalign
+        self.misalign, self.misalign_share = misalign, misalign_share
 
     def __len__(self) -> int:
         return self.length
@@ -204,4 +205,5 @@ class FolderDataset(Dataset):
             fgr, pha = augment.fit(fgr, pha, self.size)
         live = self._background(rng)
         fgr, pha = fgr.clamp(0, 1), pha.clamp(0, 1)
-        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.misalign)
+        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.misalign,
+                                      self.misalign_share)  # fmt: skip

@@ -136,6 +136,7 @@ def generate(
     augment_: bool = True,
     shape_set: str = "blobs",
     misalign: float = 1.0,
+    misalign_share: float = 0.7,
 ) -> dict[str, torch.Tensor]:
     """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
     live, k = background(rng, hw)
@@ -147,7 +148,9 @@ def generate(
         fgr = torch.where(pha > 1e-3, prem / pha.clamp(min=1e-3), fgr)
     # Snap float round-off so that opaque and empty regions are exactly 1 and 0.
     pha = torch.where(pha > 1 - 1e-4, 1.0, torch.where(pha < 1e-4, 0.0, pha))
-    return augment.compose_sample(fgr.clamp(0, 1), pha, live, rng, augment_, misalign)
+    return augment.compose_sample(
+        fgr.clamp(0, 1), pha, live, rng, augment_, misalign, misalign_share
+    )
 
 
 class SyntheticDataset(Dataset):
@@ -162,9 +165,10 @@ class SyntheticDataset(Dataset):
         augment: bool = True,
         shape_set: str = "blobs",
         misalign: float = 1.0,
+        misalign_share: float = 0.7,
     ):
         self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
-        self.shape_set, self.misalign = shape_set, misalign
+        self.shape_set, self.misalign, self.misalign_share = shape_set, misalign, misalign_share
 
     def __len__(self) -> int:
         return self.length
@@ -173,4 +177,6 @@ class SyntheticDataset(Dataset):
         if not 0 <= i < self.length:
             raise IndexError(i)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, i]))
-        return generate(rng, self.size, self.augment, self.shape_set, self.misalign)
+        return generate(
+            rng, self.size, self.augment, self.shape_set, self.misalign, self.misalign_share
+        )
