@@ -13,29 +13,10 @@ from typing import Any
 import yaml
 
 from bgmcli.errors import BgmError
+from bgmcli.inference_settings import MAX_BACKBONE_SCALE, base_scale
 
 BACKBONE_NAMES = ("resnet50", "resnet101", "mobilenetv2")
 REFINE_MODES = ("error", "random", "uniform", "threshold", "full", "none")
-
-
-HD_AREA = 1920 * 1080
-PAPER_K_HD = 5_000  # and so 20 000 at 4K, which has four times the area
-
-
-def default_k(width: int, height: int) -> int:
-    """The paper's k, 5000 at HD and 20 000 at 4K, scaled with the frame's area: the same share
-    of the frame (about 3.9%) is refined at every size, smaller frames included."""
-    return scale_k(PAPER_K_HD, width, height)
-
-
-def scale_k(k_at_hd: int, width: int, height: int) -> int:
-    """A patch count given at HD, for a frame of another size (the same share of its pixels)."""
-    return max(1, round(k_at_hd * width * height / HD_AREA))
-
-
-def default_backbone_scale(width: int, height: int) -> float:
-    """The paper's choice: 1/4 up to 2K, 1/8 above (so the base network sees ~500 px)."""
-    return 0.25 if max(width, height) <= 2048 else 0.125
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,20 +41,39 @@ class ModelConfig:
     """The architecture: everything that changes which weights a model has, plus inference knobs."""
 
     backbone: str = "mobilenetv2"
-    backbone_scale: float = 0.25
+    # None: chosen from each frame's size (bgmcli.inference_settings); training sets it
+    backbone_scale: float | None = 0.25
     aspp: bool = True  # False: the ablation's 1x1 conv + BN + ReLU projection
     kernel_size: int = 3  # refiner convolutions, 3 (paper) or 1
+    # the refiner's output is added to the upsampled coarse output (ours) instead of replacing
+    # it (the paper's and the official checkpoints'): it starts as bilinear upsampling
+    refiner_residual: bool = False
     refine: RefineConfig = field(default_factory=RefineConfig)
 
     def __post_init__(self) -> None:
         _check_choice("backbone", self.backbone, BACKBONE_NAMES)
-        if not 0.0 < float(self.backbone_scale) <= 0.5:
-            raise BgmError(f"backbone_scale must be in (0, 0.5], got {self.backbone_scale!r}")
+        scale = self.backbone_scale
+        if scale is not None and not 0.0 < float(scale) <= MAX_BACKBONE_SCALE:
+            raise BgmError(
+                f"backbone_scale must be in (0, {MAX_BACKBONE_SCALE}] or None (chosen from the "
+                f"frame's size), got {scale!r}"
+            )
         _check_choice("kernel_size", self.kernel_size, (1, 3))
+
+    def backbone_scale_for(self, width: int, height: int) -> float:
+        """The base network's scale for a `width` x `height` frame: the configured one, or the
+        frame-size rule of `bgmcli.inference_settings` when that is None. Traced for export,
+        the sizes are tensors: int() bakes the traced shape's scale, as export intends."""
+        if self.backbone_scale is not None:
+            return self.backbone_scale
+        return base_scale(int(width), int(height))
 
     def architecture(self) -> dict[str, Any]:
         """The fields that decide the parameter set (used to match checkpoints and cache them)."""
-        return {"backbone": self.backbone, "aspp": self.aspp, "kernel_size": self.kernel_size}
+        arch = {"backbone": self.backbone, "aspp": self.aspp, "kernel_size": self.kernel_size}
+        if self.refiner_residual:  # left out while off, so older checkpoints' names still match
+            arch["refiner_residual"] = True
+        return arch
 
 
 def _check_choice(name: str, value: Any, choices: tuple) -> None:
@@ -109,6 +109,10 @@ def _nested_type(cls: type, key: str) -> type | None:
 def _coerce(f: dataclasses.Field, value: Any, where: str) -> Any:
     """Accept YAML's natural spellings (1e-4 as str, ints for floats) and reject the rest."""
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    if kind == "float | None":  # backbone_scale: None is a value (chosen per frame)
+        if value is None:
+            return None
+        kind = "float"
     try:
         if kind == "float" and not isinstance(value, bool):
             return float(value)

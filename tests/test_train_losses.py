@@ -44,8 +44,27 @@ def test_losses_are_zero_for_perfect_predictions():
     assert float(base_loss(pha, fgr, err, pha, fgr)) == 0.0
     small = torch.nn.functional.interpolate(pha, (4, 4), mode="bilinear", align_corners=False)
     small_fgr = torch.nn.functional.interpolate(fgr, (4, 4), mode="bilinear", align_corners=False)
+    # every term but the error map's is zero; that one compares the error map, upsampled, with
+    # what upsampling the coarse alpha loses (the next test)
+    up = torch.nn.functional.interpolate(small, (16, 16), mode="bilinear", align_corners=False)
     out = MattingOutput(pha, fgr, small, small_fgr, torch.zeros_like(small), small)
-    assert float(refine_loss(out, pha, fgr)) == pytest.approx(0.0, abs=1e-7)
+    expected = float(((up - pha).abs() ** 2).mean())
+    assert float(refine_loss(out, pha, fgr)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_refine_error_target_is_the_full_resolution_error_of_the_upsampled_coarse_alpha():
+    """A coarse alpha equal to the truth resized to its grid still misses a sharp edge once
+    upsampled: the error map must learn that error (official train_refine.py), not zero."""
+    pha = torch.zeros(1, 1, 16, 16)
+    pha[..., :, 7:] = 1.0  # a sharp edge between coarse cells
+    fgr = torch.rand(1, 3, 16, 16)
+    small = torch.nn.functional.interpolate(pha, (4, 4), mode="bilinear", align_corners=False)
+    small_fgr = torch.nn.functional.interpolate(fgr, (4, 4), mode="bilinear", align_corners=False)
+    up = torch.nn.functional.interpolate(small, (16, 16), mode="bilinear", align_corners=False)
+    no_error = MattingOutput(pha, fgr, small, small_fgr, torch.zeros_like(small), small)
+    expected = float(((up - pha).abs() ** 2).mean())
+    assert expected > 0.01
+    assert float(refine_loss(no_error, pha, fgr)) == pytest.approx(expected, rel=1e-5)
 
 
 def test_alpha_loss_of_constant_maps_is_their_l1_distance():

@@ -25,8 +25,10 @@ _LATER_STAGE_FIELDS = {
     name: getattr(StageConfig(), name) for name in ("schedule", "lr_final", "bn_batches")
 }
 _LATER_FIELDS = {
-    name: getattr(TrainConfig(), name) for name in ("synthetic_shapes", "plate_misalign")
+    name: getattr(TrainConfig(), name)
+    for name in ("synthetic_shapes", "plate_misalign", "plate_misalign_share")
 }
+_LATER_MODEL_FIELDS = {"refiner_residual": False}
 
 
 def config_hash(config: TrainConfig) -> str:
@@ -34,6 +36,9 @@ def config_hash(config: TrainConfig) -> str:
     for name, neutral in _LATER_FIELDS.items():
         if data.get(name) == neutral:
             del data[name]
+    for name, neutral in _LATER_MODEL_FIELDS.items():
+        if data["model"].get(name) == neutral:
+            del data["model"][name]
     for stage in ("base", "refine"):
         for name, neutral in _LATER_STAGE_FIELDS.items():
             if data[stage].get(name) == neutral:

@@ -89,7 +89,7 @@ def refine_patches(refiner: Refiner, src_bgr, coarse, selection: Selection) -> t
     out = F.interpolate(
         coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
     )
-    return scatter_patches(out, patches, locations, selection.valid.flatten())
+    return scatter_patches(out, patches, locations, selection.valid.flatten(), refiner.residual)
 
 
 def _pixel_index(locations, size: int, extent: int, height: int, width: int) -> torch.Tensor:
@@ -116,12 +116,16 @@ def gather_patches(x: torch.Tensor, locations, size: int, pad: int) -> torch.Ten
     return rows.view(-1, extent, extent, x.shape[1]).permute(0, 3, 1, 2)
 
 
-def scatter_patches(out: torch.Tensor, patches, locations, valid: torch.Tensor) -> torch.Tensor:
-    """paste_patches of refiner.py, out of place: 4x4 `patches` where `valid`, `out` elsewhere."""
+def scatter_patches(out, patches, locations, valid: torch.Tensor, residual=False) -> torch.Tensor:
+    """paste_patches of refiner.py, out of place: 4x4 `patches` (added to `out` if `residual`)
+    where `valid`, `out` elsewhere."""
     batch, channels, height, width = out.shape
     index = _pixel_index(locations, 4, 4, height, width).flatten()
     pixels = _pixels(out)
     new = patches.permute(0, 2, 3, 1).reshape(-1, channels)
     keep = valid.repeat_interleave(16)[:, None]
-    pixels = pixels.index_put((index,), torch.where(keep, new, pixels[index]))
+    current = pixels[index]
+    if residual:
+        new = new + current
+    pixels = pixels.index_put((index,), torch.where(keep, new, current))
     return pixels.view(batch, height, width, channels).permute(0, 3, 1, 2)

@@ -76,7 +76,8 @@ class InferenceMattingModel(MattingModel):
         for start in range(0, valid.numel(), PATCH_CHUNK):
             chunk = tuple(t[start : start + PATCH_CHUNK] for t in locations)
             patches = refine_patches(self.refiner, src, bgr, half_src_bgr, coarse, chunk)
-            out = paste_patches(out, patches, chunk, valid[start : start + PATCH_CHUNK])
+            keep = valid[start : start + PATCH_CHUNK]
+            out = paste_patches(out, patches, chunk, keep, self.refiner.residual)
         return out, selection.to_map(*quarter).to(src.dtype)
 
 

@@ -44,7 +44,7 @@ class MattingModel(nn.Module):
         self.backbone = build_backbone(config.backbone)
         self.aspp = build_context_module(self.backbone.out_channels, config.aspp)
         self.decoder = Decoder(self.backbone.skip_channels, BASE_OUT_CHANNELS)
-        self.refiner = Refiner(config.kernel_size)
+        self.refiner = Refiner(config.kernel_size, config.refiner_residual)
 
     @property
     def refine(self) -> RefineConfig:
@@ -66,8 +66,9 @@ class MattingModel(nn.Module):
             raise ValueError(f"src {tuple(src.shape)} and bgr {tuple(bgr.shape)} differ in shape")
         height, width = src.shape[2:]
         src, bgr = pad_to_multiple(src, 4), pad_to_multiple(bgr, 4)
-        src_sm = downsample(src, self.config.backbone_scale)
-        bgr_sm = downsample(bgr, self.config.backbone_scale)
+        scale = self.config.backbone_scale_for(width, height)  # None: from the frame's size
+        src_sm = downsample(src, scale)
+        bgr_sm = downsample(bgr, scale)
         base = self.base(src_sm, bgr_sm)
         pha_fgr, ref_sm = self.upsample_and_refine(src, bgr, base)
         pha, fgr = self.finish_outputs(pha_fgr, src, height, width)

@@ -18,9 +18,12 @@ WIDTHS = (24, 16, 12, 4)  # conv1..conv4 outputs; conv4 gives alpha + foreground
 
 
 class Refiner(nn.Module):
-    def __init__(self, kernel_size: int = 3):
+    """`residual`: the network's output is added to the upsampled coarse output it replaces
+    (ours), instead of replacing it outright (the paper's and the official checkpoints')."""
+
+    def __init__(self, kernel_size: int = 3, residual: bool = False):
         super().__init__()
-        self.kernel_size = kernel_size
+        self.kernel_size, self.residual = kernel_size, residual
         coarse = HIDDEN_CHANNELS + 1 + 3 + 6  # hidden, alpha, fgr residual, src + bgr
         self.conv1 = nn.Conv2d(coarse, WIDTHS[0], kernel_size, bias=False)
         self.bn1 = nn.BatchNorm2d(WIDTHS[0])
@@ -53,7 +56,10 @@ class Refiner(nn.Module):
         height, width = src_bgr.shape[2:]
         half = F.pad(to_half_resolution(coarse, src_bgr), (self.half_pad,) * 4)
         full = F.pad(src_bgr, (self.full_pad,) * 4)
-        return self.refine(half, full)
+        out = self.refine(half, full)
+        if self.residual:
+            out = out + upsample_coarse(coarse, height, width)
+        return out
 
     def forward_patches(
         self, src_bgr: torch.Tensor, coarse: torch.Tensor, selection: Selection
@@ -62,14 +68,25 @@ class Refiner(nn.Module):
         the refined 4x4 patches pasted in."""
         height, width = src_bgr.shape[2:]
         locations = patch_locations(selection, width // 4)
+        valid = selection.valid.flatten()
+        if self.training:
+            # Only the patches that get pasted: the discarded ones (no error there) would
+            # otherwise weigh in the BatchNorm statistics the refiner learns from
+            locations = tuple(t[valid] for t in locations)
+            valid = valid[valid]
         half = crop_patches(to_half_resolution(coarse, src_bgr), locations, 2, self.half_pad)
         full = crop_patches(src_bgr, locations, size=4, pad=self.full_pad)
         patches = self.refine(half, full)
+        out = upsample_coarse(coarse, height, width)
+        return paste_patches(out, patches, locations, valid, self.residual)
 
-        out = F.interpolate(
-            coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
-        )
-        return paste_patches(out, patches, locations, selection.valid.flatten())
+
+def upsample_coarse(coarse: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The coarse alpha and foreground residual upsampled bilinearly: what `--refine none` gives
+    and what the patches are pasted into."""
+    return F.interpolate(
+        coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
+    )
 
 
 def to_half_resolution(coarse: torch.Tensor, src_bgr: torch.Tensor) -> torch.Tensor:
@@ -105,10 +122,15 @@ def crop_patches(x: torch.Tensor, locations, size: int, pad: int) -> torch.Tenso
     return x[b, :, ys, xs].permute(0, 3, 1, 2).contiguous()
 
 
-def paste_patches(out: torch.Tensor, patches: torch.Tensor, locations, valid: torch.Tensor):
-    """Write 4x4 `patches` into `out` at `locations`, keeping `out` where `valid` is False."""
+def paste_patches(
+    out: torch.Tensor, patches: torch.Tensor, locations, valid: torch.Tensor, residual=False
+):
+    """Write 4x4 `patches` into `out` at `locations` (added to it if `residual`), keeping `out`
+    where `valid` is False."""
     b, ys, xs = _window(locations, 4, 4)
     current = out[b, :, ys, xs]
     new = patches.permute(0, 2, 3, 1)
+    if residual:
+        new = new + current
     out[b, :, ys, xs] = torch.where(valid[:, None, None, None], new, current)
     return out

@@ -56,6 +56,16 @@ def base_loss(pred_pha, pred_fgr, pred_err, true_pha, true_fgr) -> torch.Tensor:
 
 
 def refine_loss(out, true_pha: torch.Tensor, true_fgr: torch.Tensor) -> torch.Tensor:
-    """The refine stage: full-resolution alpha and foreground terms + every coarse term."""
+    """The refine stage, as the official train_refine.py: full-resolution alpha and foreground,
+    the coarse alpha and foreground against the truth resized to their grid, and the error map
+    against the error of the coarse alpha UPSAMPLED to full resolution: that is what the
+    refiner has to fix, so the selection learns where upsampling loses detail (sub-grid
+    strands, edges), not only where the coarse alpha is wrong on its own grid."""
     full = alpha_loss(out.pha, true_pha) + foreground_loss(out.fgr, true_fgr, true_pha)
-    return full + base_loss(out.pha_sm, out.fgr_sm, out.err_sm, true_pha, true_fgr)
+    coarse_size, full_size = out.pha_sm.shape[2:], true_pha.shape[2:]
+    true_pha_sm, true_fgr_sm = resize(true_pha, coarse_size), resize(true_fgr, coarse_size)
+    coarse = alpha_loss(out.pha_sm, true_pha_sm) + foreground_loss(
+        out.fgr_sm, true_fgr_sm, true_pha_sm
+    )
+    err = error_loss(resize(out.err_sm, full_size), resize(out.pha_sm, full_size), true_pha)
+    return full + coarse + err
