@@ -130,7 +130,11 @@ def matte(
     ] = None,
     backbone_scale: Annotated[
         str | None,
-        typer.Option(metavar="S", help="e.g. 1/4 or 0.25. (default: 1/4 up to 2K, 1/8 above)"),
+        typer.Option(
+            metavar="S",
+            help="Base network input scale, e.g. 1/4 or 0.25. (default: 480 / the longer side, "
+            "at most 1/2: 1/4 at HD, 1/8 at 4K)",
+        ),
     ] = None,
     refine: Annotated[
         str, typer.Option(help="error, random, uniform, threshold, full or none.")
@@ -246,7 +250,10 @@ def train(
     ] = None,
     backbone_weights: Annotated[
         Path | None,
-        typer.Option(help="ImageNet weights of the encoder on disk (a torchvision state dict)."),
+        typer.Option(
+            help="Pretrained encoder weights on disk: a torchvision state dict (.pth) or a "
+            "TFLite MobileNetV2 / DeepLabV3 file (.tflite; the ASPP too where it has one)."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of data order and sampling.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
@@ -433,7 +440,9 @@ def bench(
     backbone_scale: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="S,...", help="e.g. 0.25 or 1/4. (default: 1/4 up to 2048 px, else 1/8)"
+            metavar="S,...",
+            help="Base network input scale, e.g. 0.25 or 1/4. (default: 480 / the longer side, "
+            "at most 1/2: 1/4 at HD, 1/8 at 4K)",
         ),
     ] = None,
     precision: Annotated[
@@ -551,8 +560,12 @@ def export(
     ] = "1920x1080",
     batch_size: Annotated[int, typer.Option(help="The one batch size it accepts.")] = 1,
     backbone_scale: Annotated[
-        float, typer.Option(help="Base network input scale: 0.25 for HD, 0.125 for 4K.")
-    ] = 0.25,
+        float | None,
+        typer.Option(
+            help="Base network input scale. (default: 480 / the longer side of --resolution, "
+            "at most 1/2: 0.25 at HD, 0.125 at 4K)"
+        ),
+    ] = None,
     refine: Annotated[
         str, typer.Option(help="error, random, uniform, threshold, full or none.")
     ] = "error",
@@ -569,12 +582,12 @@ def export(
     (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
     """
     from bgmcli.api import load_model
+    from bgmcli.inference_settings import resolve
     from bgmcli.model.export import TOLERANCE, export_model, parse_resolution
 
     size = parse_resolution(resolution)
-    model = load_model(
-        checkpoint, backbone_scale=backbone_scale, refine=refine, k=k, threshold=threshold
-    )
+    scale = resolve(*size, backbone_scale=backbone_scale).backbone_scale
+    model = load_model(checkpoint, backbone_scale=scale, refine=refine, k=k, threshold=threshold)
     result = export_model(
         model, output, format=format, resolution=size, batch_size=batch_size, opset=opset,
         verify=verify,
@@ -615,7 +628,7 @@ def info(
 
 
 def _info_table(summary: dict):
-    """Two columns, in sections: file, architecture, parameters, config, meta."""
+    """Two columns, in sections: file, architecture, parameters, config, start weights, meta."""
     from rich import box
     from rich.table import Table
 
@@ -636,7 +649,14 @@ def _info_table(summary: dict):
         table.add_row(f"config {key}", str(value))
     table.add_row("config source", summary["config_source"])
     table.add_section()
-    for key, value in _flatten(summary["meta"]).items():
+    start = summary.get("start_weights") or {}
+    for key in ("file", "kind", "loaded", "sha256"):
+        if key in start:
+            table.add_row(f"start weights {key}", str(start[key]))
+    if start:
+        table.add_section()
+    meta = {k: v for k, v in summary["meta"].items() if k != "start_weights"}
+    for key, value in _flatten(meta).items():
         table.add_row(f"meta {key}", str(value))
     return table
 
