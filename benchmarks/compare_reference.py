@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 from bgmcli import load_model
-from bgmcli.bench import parse_resolution
 from bgmcli.benchdata import CPU, synthetic_pair
 from bgmcli.measure import PeakMemory, percentile, status_kb
+from bgmcli.model.settings import parse_resolution
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_bench import build_reference, reference_model, save_official  # noqa: E402

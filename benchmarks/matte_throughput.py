@@ -28,12 +28,12 @@ from PIL import Image
 from skimage import data
 
 from bgmcli.api import build_model, load_model
-from bgmcli.config import ModelConfig
 from bgmcli.engine.compose import GREEN, to_float
 from bgmcli.engine.pipeline import Batch, Matter
 from bgmcli.engine.sinks import FORMATS, open_sink, plan_outputs
 from bgmcli.engine.sources import VideoSource
 from bgmcli.model.checkpoint import save_checkpoint
+from bgmcli.model.config import ModelConfig
 
 WIDTH, HEIGHT, K, SCALE = 1920, 1080, 5_000, 0.25
 

@@ -15,8 +15,6 @@ import torch
 
 from bgmcli.bench import (
     COMPILE_CALLS,
-    paper_defaults,
-    parse_resolution,
     refined_fraction,
     split_values,
 )
@@ -24,6 +22,7 @@ from bgmcli.benchdata import CPU, calibration_size, synthetic_pair
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.measure import measure, percentile
 from bgmcli.model.calibration import calibrate_random_weights
+from bgmcli.model.settings import parse_resolution, resolve
 
 
 def build_reference(
@@ -66,8 +65,8 @@ def bench_reference(
 ) -> dict:  # fmt: skip
     """One row with the same keys and meaning as a `bgm bench` row (no base/refiner split)."""
     width, height = parse_resolution(resolution)
-    default_scale, default_k = paper_defaults(width, height)
-    scale, k = scale or default_scale, k or default_k
+    settings = resolve(width, height, backbone_scale=scale, k=k)
+    scale, k = settings.backbone_scale, settings.k
     dev = resolve_device(device)
     dtype = resolve_dtype(precision, dev)
     torch.backends.cudnn.benchmark = dev.type == "cuda"

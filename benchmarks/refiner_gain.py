@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from bgmcli.ablate.evalsets import open_eval_set
-from bgmcli.ablate.evaluate import configure
+from bgmcli.ablate.evaluate import variant_settings
 from bgmcli.api import load_model
-from bgmcli.bench import parse_resolution
 from bgmcli.metrics import grad, mad
+from bgmcli.model.settings import parse_resolution
 
 REACH_PX = 3  # about the Grad filter's half width (Gaussian derivative, sigma 1.4)
 REGIONS = ("inside", "edge", "rest", "all")
@@ -79,10 +79,10 @@ def main() -> None:
     data = open_eval_set(args.data, width, height, args.frames)
     refined_model = load_model(args.checkpoint, refine="error", device="cpu")
     coarse_model = load_model(args.checkpoint, refine="none", device="cpu")
+    for model in (refined_model, coarse_model):  # k given at HD, scaled with each frame's area
+        model.settings = variant_settings(model, args.k)
     rows = []
     for frame in data:
-        for model in (refined_model, coarse_model):
-            configure(model, args.k, frame["src"].shape[-1], frame["src"].shape[-2])
         rows.append(frame_rows(refined_model, coarse_model, frame))
     mean = {key: float(np.nanmean([r[key] for r in rows])) for key in rows[0]}
     print(f"{data.description}: {len(rows)} frames, k {args.k} at HD, "

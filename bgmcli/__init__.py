@@ -1,7 +1,14 @@
 """bgm: high-resolution background matting of video (BackgroundMattingV2) and its ablations."""
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "build_model", "MattingOutput", "ModelConfig", "RefineConfig", "BgmError"]
+__all__ = [
+    "load_model",
+    "build_model",
+    "MattingOutput",
+    "ModelConfig",
+    "InferenceSettings",
+    "BgmError",
+]
 
 
 def __getattr__(name: str):
@@ -14,10 +21,14 @@ def __getattr__(name: str):
         from bgmcli.model.matting import MattingOutput
 
         return MattingOutput
-    if name in ("ModelConfig", "RefineConfig"):
-        from bgmcli import config
+    if name == "ModelConfig":
+        from bgmcli.model.config import ModelConfig
 
-        return getattr(config, name)
+        return ModelConfig
+    if name == "InferenceSettings":
+        from bgmcli.model.settings import InferenceSettings
+
+        return InferenceSettings
     if name == "BgmError":
         from bgmcli.errors import BgmError
 

@@ -3,12 +3,10 @@ ready for inference."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import torch
 
-from bgmcli.config import ModelConfig, RefineConfig
 from bgmcli.devices import resolve_device
 from bgmcli.errors import BgmError
 from bgmcli.model.checkpoint import (
@@ -17,10 +15,12 @@ from bgmcli.model.checkpoint import (
     read_checkpoint,
     split_checkpoint,
 )
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.difference_key import NAME as DIFFERENCE_KEY
 from bgmcli.model.difference_key import DifferenceKey
 from bgmcli.model.inference import InferenceMattingModel
 from bgmcli.model.matting import MattingModel
+from bgmcli.model.settings import InferenceSettings
 
 BUNDLED_MODEL = Path(__file__).parent / "models" / "default.pt"
 
@@ -31,7 +31,7 @@ def load_model(
     backbone: str | None = None,
     backbone_scale: float | None = None,
     refine: str = "error",
-    k: int = 5_000,
+    k: int | None = 5_000,
     threshold: float = 0.1,
     kernel_size: int = 3,
     device: str | torch.device = "cpu",
@@ -42,37 +42,40 @@ def load_model(
     `checkpoint` is one of ours (it carries its config) or an official BackgroundMattingV2
     `.pth` (backbone inferred from its keys when `backbone` is None); None means the bundled
     default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
+    `k=None` scales the paper's 5000 at HD with each frame's area, as `bgm matte` does.
     `checkpoint="difference-key"` gives the classic difference-key baseline instead.
     `fast=False` returns the training form (the readable refiner of the paper).
 
     `backbone_scale` is the base network's input scale. None (the default) chooses it for each
-    frame the model sees, from that frame's size (`bgmcli.inference_settings.base_scale`:
+    frame the model sees, from that frame's size (`bgmcli.model.settings.base_scale`:
     480 / the longer side, at most 1/2, so 1/4 at HD and 1/8 at 4K as in the paper), as
-    `bgm matte` does. It is a call-time setting: the scale a checkpoint was trained at (stored
-    in its config) is not used unless given here, e.g. `backbone_scale=0.25` for the fixed 1/4.
+    `bgm matte` does. It is a call-time setting: the scale a checkpoint was trained at is not
+    used unless given here, e.g. `backbone_scale=0.25` for the fixed 1/4.
+
+    These settings become the model's `settings`, what `model(src, bgr)` runs with; a call may
+    give others: `model(src, bgr, InferenceSettings(...))` (`bgmcli.model.settings`).
     """
     if str(checkpoint) == DIFFERENCE_KEY:
         return DifferenceKey(backbone_scale=backbone_scale).to(resolve_device(device)).eval()
     path = Path(checkpoint) if checkpoint is not None else _bundled_model()
+    settings = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k,
+                                 threshold=threshold)  # fmt: skip
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
-    refine_cfg = RefineConfig(mode=refine, k=k, threshold=threshold)
     if config is None:  # official files: the caller's kernel size applies, as in the reference
         overrides = {"backbone": backbone, "kernel_size": kernel_size}
     else:
         overrides = {"backbone": backbone}
-    model_cfg = model_config_from(config, state, {**overrides, "refine": refine_cfg})
-    # set even when None (which model_config_from would skip): the stored scale is not a default
-    model_cfg = dataclasses.replace(model_cfg, backbone_scale=backbone_scale)
-    model = MattingModel(model_cfg)
+    model = MattingModel(model_config_from(config, state, overrides), settings)
     load_weights(model, state, path)
     model = prepare_for_inference(model, resolve_device(device), fast=fast)
     model.source = meta | {"path": str(path)}
     return model
 
 
-def build_model(config: ModelConfig) -> MattingModel:
-    """The one place where a config becomes a (randomly initialised) network."""
-    return MattingModel(config)
+def build_model(config: ModelConfig, settings: InferenceSettings | None = None) -> MattingModel:
+    """The one place where a config becomes a (randomly initialised) network; `settings` are
+    what it runs with when a call gives none (default: all chosen from the frame's size)."""
+    return MattingModel(config, settings)
 
 
 def prepare_for_inference(

@@ -18,14 +18,12 @@ import torch
 
 from bgmcli.api import load_model, prepare_for_inference
 from bgmcli.benchdata import MIN_SIDE, calibrated_random_model, synthetic_pair
-from bgmcli.config import ModelConfig, RefineConfig
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import resolve
 from bgmcli.measure import PeakMemory, measure, percentile, synchronize
-from bgmcli.model.matting import downsample, pad_to_multiple
+from bgmcli.model.config import ModelConfig
+from bgmcli.model.settings import InferenceSettings, parse_resolution, parse_scale, resolve
 
-RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}
 DEFAULT_BACKBONE = "mobilenetv2"
 COMPILE_CALLS = 3  # untimed calls before the warm-up with --compile
 
@@ -51,31 +49,6 @@ class BenchConfig:
     warmup: int = 2
     checkpoint: str | None = None
     compile: bool = False
-
-
-def parse_resolution(name: str) -> tuple[int, int]:
-    """(width, height) of `hd`, `4k` or `WxH`."""
-    key = name.strip().lower()
-    if key in RESOLUTIONS:
-        return RESOLUTIONS[key]
-    width, sep, height = key.partition("x")
-    if not (sep and width.isdigit() and height.isdigit()):
-        raise BgmError(f"unknown resolution {name!r}; use hd, 4k or WxH (e.g. 1280x720)")
-    if min(int(width), int(height)) < MIN_SIDE:
-        raise BgmError(f"resolution {name!r} is too small: each side must be >= {MIN_SIDE}")
-    return int(width), int(height)
-
-
-def paper_defaults(width: int, height: int) -> tuple[float, int]:
-    """(backbone_scale, k) as `bgm matte` chooses them (`bgmcli.inference_settings.resolve`):
-    1/4 and k 5000 at HD, 1/8 and k 20 000 at 4K, as in the paper.
-
-    Other sizes: scale 480 / the longer side, at most 1/2; k grows with the area,
-    round(5000 * area / HD area), at least 1, so every size refines the same 3.9% of its pixels
-    as the paper's HD and 4K settings (which are exactly that rule).
-    """
-    settings = resolve(width, height)
-    return settings.backbone_scale, settings.k
 
 
 def split_values(values: Iterable[object] | None) -> list[str]:
@@ -111,9 +84,9 @@ def plan_sweep(
         raise BgmError(f"--warmup must be at least 0, got {warmup}")
     checkpoints = split_values(checkpoint) or [None]
     axes = (
-        [(name, *parse_resolution(name)) for name in split_values(resolution) or ["hd"]],
+        [(name, *parse_resolution(name, MIN_SIDE)) for name in split_values(resolution) or ["hd"]],
         split_values(backbone) or [None if checkpoints != [None] else DEFAULT_BACKBONE],
-        [_parse_scale(s) for s in split_values(backbone_scale)] or [None],
+        [parse_scale(s) for s in split_values(backbone_scale)] or [None],
         [_parse_int("--k", v) for v in split_values(k)] or [None],
         split_values(refine) or ["error"],
         split_values(precision) or ["fp32"],
@@ -136,10 +109,15 @@ def plan_sweep(
     return configs
 
 
+def settings(cfg: BenchConfig) -> InferenceSettings:
+    """What the model runs with at this point of the sweep (decided by `plan_sweep`)."""
+    return InferenceSettings(backbone_scale=cfg.backbone_scale, mode=cfg.refine, k=cfg.k)
+
+
 def validate(cfg: BenchConfig) -> None:
     """Raise the BgmError a run would hit, before any run starts."""
-    RefineConfig(mode=cfg.refine, k=cfg.k)
-    ModelConfig(backbone=cfg.backbone or DEFAULT_BACKBONE, backbone_scale=cfg.backbone_scale)
+    settings(cfg)
+    ModelConfig(backbone=cfg.backbone or DEFAULT_BACKBONE)
     resolve_dtype(cfg.precision, resolve_device(cfg.device))
     if cfg.threads is not None and cfg.threads < 1:
         raise BgmError(f"--threads must be at least 1, got {cfg.threads}")
@@ -154,17 +132,6 @@ def _parse_int(option: str, value: str) -> int:
         return int(value)
     except ValueError:
         raise BgmError(f"{option} expects integers, got {value!r}") from None
-
-
-def _parse_scale(value: str) -> float:
-    """`0.25` or `1/4`."""
-    try:
-        num, _, den = value.partition("/")
-        return float(num) / float(den) if den else float(num)
-    except (ValueError, ZeroDivisionError):
-        raise BgmError(
-            f"--backbone-scale expects a number like 1/4 or 0.25, got {value!r}"
-        ) from None
 
 
 def run_sweep(configs: Sequence[BenchConfig], progress: Progress | None = None) -> list[dict]:
@@ -241,37 +208,35 @@ def make_model(cfg: BenchConfig, device: torch.device, cache: dict | None = None
             cfg.checkpoint, backbone=cfg.backbone, backbone_scale=cfg.backbone_scale,
             refine=cfg.refine, k=cfg.k, device=device,
         )  # fmt: skip
-    config = ModelConfig(
-        backbone=cfg.backbone or DEFAULT_BACKBONE,
-        backbone_scale=cfg.backbone_scale,
-        refine=RefineConfig(mode=cfg.refine, k=cfg.k),
-    )
+    config = ModelConfig(backbone=cfg.backbone or DEFAULT_BACKBONE)
     cache = {} if cache is None else cache
-    key = (str(device), config, cfg.width, cfg.height)
+    key = (str(device), config, settings(cfg), cfg.width, cfg.height)
     if key not in cache:
         cache.clear()  # one at a time: precision, batch and threads vary innermost
         # kept on the CPU: on CUDA, a spare copy would count in the next rows' peak memory
-        cache[key] = calibrated_random_model(config, cfg.width, cfg.height, device).cpu()
+        cache[key] = calibrated_random_model(
+            config, settings(cfg), cfg.width, cfg.height, device
+        ).cpu()
     # a copy: preparing folds batch norm into the shared modules, and .to(dtype) casts in place
     return prepare_for_inference(copy.deepcopy(cache[key]), device)
 
 
 def time_split(model, src, bgr, device, iters: int) -> tuple[float | None, float | None]:
-    """Median ms of the base network (downsampling included) and of upsampling + refinement,
-    timed in extra iterations; (None, None) for a model without these two pieces."""
-    if not (hasattr(model, "base") and hasattr(model, "upsample_and_refine")):
+    """Median ms of the base network (padding and downsampling included) and of everything
+    after it (upsampling, refinement, outputs), timed in extra iterations through the model's
+    own parts (`prepare`, `base`, `finish`); (None, None) for a model without them."""
+    if not all(hasattr(model, part) for part in ("prepare", "base", "finish")):
         return None, None
-    scale = model.config.backbone_scale_for(src.shape[-1], src.shape[-2])
-    src, bgr = pad_to_multiple(src, 4), pad_to_multiple(bgr, 4)
     base_ms, refine_ms = [], []
     for _ in range(min(iters, 5)):
         start = _clock(device)
-        base = model.base(downsample(src, scale), downsample(bgr, scale))
+        x = model.prepare(src, bgr)
+        base = model.base(x.src_sm, x.bgr_sm)
         middle = _clock(device)
-        model.upsample_and_refine(src, bgr, base)
+        model.finish(x, base)
         base_ms.append((middle - start) * 1e3)
         refine_ms.append((_clock(device) - middle) * 1e3)
-        del base
+        del base, x
     return percentile(base_ms, 50), percentile(refine_ms, 50)
 
 
@@ -324,8 +289,6 @@ def _release(device: torch.device, compiled: bool) -> None:
 __all__ = [
     "BenchConfig",
     "PeakMemory",
-    "paper_defaults",
-    "parse_resolution",
     "plan_sweep",
     "refined_fraction",
     "run_config",

@@ -9,9 +9,10 @@ import math
 import torch
 
 from bgmcli.api import build_model
-from bgmcli.config import ModelConfig
 from bgmcli.model.calibration import calibrate_random_weights
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
+from bgmcli.model.settings import InferenceSettings
 
 CALIBRATION_MAX = (960, 540)  # the calibration frame: the benchmark's shrunk to fit this
 MIN_SIDE = 32
@@ -72,13 +73,14 @@ def _batched(frame: torch.Tensor, batch: int, dtype: torch.dtype) -> torch.Tenso
 
 
 def calibrated_random_model(
-    config: ModelConfig, width: int, height: int, device: torch.device
+    config: ModelConfig, settings: InferenceSettings, width: int, height: int, device
 ) -> MattingModel:
     """The training-form network with seeded random weights (the same for every run), calibrated
     in fp32 on `device` on a frame like the benchmark's: BatchNorm statistics and output heads
-    (bgmcli.model.calibration)."""
+    (bgmcli.model.calibration); it runs with `settings`."""
     torch.manual_seed(0)
     model = build_model(config).to(device)
+    model.settings = settings
     frames = synthetic_pair(*calibration_size(width, height), 1, device, torch.float32)
     calibrate_random_weights(model, *frames)
     return model.eval()

@@ -46,6 +46,11 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+# The names live in the registries (bgmcli.model.backbones, bgmcli.model.selection), which
+# import torch: help stays fast by giving examples; an unknown name is an error listing them all.
+BACKBONE_HELP = "A registered backbone, e.g. resnet50 or mobilenetv2 (an unknown one lists all)."
+REFINE_HELP = "Refine mode, e.g. error (the paper's), full or none (an unknown one lists all)."
+
 app = BgmTyper(
     name="bgm",
     help="High-resolution background matting of video (BackgroundMattingV2) and its ablations.",
@@ -126,7 +131,7 @@ def matte(
         typer.Option(help="Ours or an official BackgroundMattingV2 .pth. (default: bundled)"),
     ] = None,
     backbone: Annotated[
-        str | None, typer.Option(help="For official files: resnet50, resnet101, mobilenetv2.")
+        str | None, typer.Option(help="For official files: " + BACKBONE_HELP)
     ] = None,
     backbone_scale: Annotated[
         str | None,
@@ -136,9 +141,7 @@ def matte(
             "at most 1/2: 1/4 at HD, 1/8 at 4K)",
         ),
     ] = None,
-    refine: Annotated[
-        str, typer.Option(help="error, random, uniform, threshold, full or none.")
-    ] = "error",
+    refine: Annotated[str, typer.Option(help=REFINE_HELP)] = "error",
     k: Annotated[
         int | None,
         typer.Option(
@@ -157,8 +160,9 @@ def matte(
     ] = False,
 ) -> None:
     """Matte a video or images against a clean background plate: alpha, foreground, composite."""
-    from bgmcli.engine.job import MatteConfig, parse_output_types, parse_scale, parse_time
+    from bgmcli.engine.job import MatteConfig, parse_output_types, parse_time
     from bgmcli.engine.matte import MatteInterrupted, run_matte
+    from bgmcli.model.settings import parse_scale
 
     config = MatteConfig(
         input=input, background=bg, outdir=output_dir,
@@ -237,14 +241,14 @@ def train(
     steps: Annotated[int | None, typer.Option(help="Steps of each stage that runs.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue DIR/last.pt.")] = False,
     stage: Annotated[str | None, typer.Option(help="base, refine or both.")] = None,
-    data: Annotated[str | None, typer.Option(help="synthetic or folders.")] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Training data kind, e.g. synthetic or folders.")
+    ] = None,
     data_root: Annotated[
         Path | None, typer.Option(help="The dataset folder (--data folders).")
     ] = None,
     backgrounds: Annotated[Path | None, typer.Option(help="A folder of background images.")] = None,
-    backbone: Annotated[
-        str | None, typer.Option(help="resnet50, resnet101 or mobilenetv2.")
-    ] = None,
+    backbone: Annotated[str | None, typer.Option(help=BACKBONE_HELP)] = None,
     init: Annotated[
         Path | None, typer.Option(help="Start from these weights (e.g. a base-stage model.pt).")
     ] = None,
@@ -418,14 +422,14 @@ def bench(
         list[str] | None,
         typer.Option(
             metavar="NAME,...",
-            help="resnet50, resnet101, mobilenetv2. (default: mobilenetv2, or the checkpoint's)",
+            help=BACKBONE_HELP + " (default: mobilenetv2, or the checkpoint's)",
         ),
     ] = None,
     refine: Annotated[
         list[str] | None,
         typer.Option(
             metavar="MODE,...",
-            help="error, random, uniform, threshold, full, none. (default: error)",
+            help=REFINE_HELP + " (default: error)",
         ),
     ] = None,
     k: Annotated[
@@ -566,10 +570,11 @@ def export(
             "at most 1/2: 0.25 at HD, 0.125 at 4K)"
         ),
     ] = None,
-    refine: Annotated[
-        str, typer.Option(help="error, random, uniform, threshold, full or none.")
-    ] = "error",
-    k: Annotated[int, typer.Option("--k", help="Refined 4x4 patches (sparse modes).")] = 5_000,
+    refine: Annotated[str, typer.Option(help=REFINE_HELP)] = "error",
+    k: Annotated[
+        int | None,
+        typer.Option("--k", help="Refined 4x4 patches (sparse modes). (default: 5000 per HD area)"),
+    ] = None,
     threshold: Annotated[float, typer.Option(help="Error threshold (mode threshold).")] = 0.1,
     opset: Annotated[int, typer.Option(help="ONNX opset, 13 to 20.")] = 17,
     verify: Annotated[
@@ -582,12 +587,14 @@ def export(
     (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
     """
     from bgmcli.api import load_model
-    from bgmcli.inference_settings import resolve
-    from bgmcli.model.export import TOLERANCE, export_model, parse_resolution
+    from bgmcli.model.export import TOLERANCE, export_model
+    from bgmcli.model.settings import parse_resolution
 
     size = parse_resolution(resolution)
-    scale = resolve(*size, backbone_scale=backbone_scale).backbone_scale
-    model = load_model(checkpoint, backbone_scale=scale, refine=refine, k=k, threshold=threshold)
+    # settings left None are decided for --resolution (bgmcli.model.settings), as `bgm matte`
+    # decides them for a frame of that size
+    model = load_model(checkpoint, backbone_scale=backbone_scale, refine=refine, k=k,
+                       threshold=threshold)  # fmt: skip
     result = export_model(
         model, output, format=format, resolution=size, batch_size=batch_size, opset=opset,
         verify=verify,

@@ -1,4 +1,4 @@
-"""Frozen, keyword-only configuration dataclasses and their validated loading from dicts/YAML.
+"""Validated loading of frozen, keyword-only configuration dataclasses from dicts and YAML.
 
 Precedence is defaults < YAML < CLI options; `replace_checked` applies overrides with validation.
 """
@@ -6,77 +6,15 @@ Precedence is defaults < YAML < CLI options; `replace_checked` applies overrides
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import MAX_BACKBONE_SCALE, base_scale
-
-BACKBONE_NAMES = ("resnet50", "resnet101", "mobilenetv2")
-REFINE_MODES = ("error", "random", "uniform", "threshold", "full", "none")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RefineConfig:
-    """Where and how the refiner runs. `k` counts 4x4 patches (quarter-resolution locations)."""
-
-    mode: str = "error"
-    k: int = 5_000
-    threshold: float = 0.1
-    seed: int = 0  # for mode "random"
-
-    def __post_init__(self) -> None:
-        _check_choice("refine.mode", self.mode, REFINE_MODES)
-        if not isinstance(self.k, int) or self.k < 1:
-            raise BgmError(f"refine.k must be a positive integer, got {self.k!r}")
-        if not 0.0 <= float(self.threshold) <= 1.0:
-            raise BgmError(f"refine.threshold must be in [0, 1], got {self.threshold!r}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelConfig:
-    """The architecture: everything that changes which weights a model has, plus inference knobs."""
-
-    backbone: str = "mobilenetv2"
-    # None: chosen from each frame's size (bgmcli.inference_settings); training sets it
-    backbone_scale: float | None = 0.25
-    aspp: bool = True  # False: the ablation's 1x1 conv + BN + ReLU projection
-    kernel_size: int = 3  # refiner convolutions, 3 (paper) or 1
-    # the refiner's output is added to the upsampled coarse output (ours) instead of replacing
-    # it (the paper's and the official checkpoints'): it starts as bilinear upsampling
-    refiner_residual: bool = False
-    refine: RefineConfig = field(default_factory=RefineConfig)
-
-    def __post_init__(self) -> None:
-        _check_choice("backbone", self.backbone, BACKBONE_NAMES)
-        scale = self.backbone_scale
-        if scale is not None and not 0.0 < float(scale) <= MAX_BACKBONE_SCALE:
-            raise BgmError(
-                f"backbone_scale must be in (0, {MAX_BACKBONE_SCALE}] or None (chosen from the "
-                f"frame's size), got {scale!r}"
-            )
-        _check_choice("kernel_size", self.kernel_size, (1, 3))
-
-    def backbone_scale_for(self, width: int, height: int) -> float:
-        """The base network's scale for a `width` x `height` frame: the configured one, or the
-        frame-size rule of `bgmcli.inference_settings` when that is None. Traced for export,
-        the sizes are tensors: int() bakes the traced shape's scale, as export intends."""
-        if self.backbone_scale is not None:
-            return self.backbone_scale
-        return base_scale(int(width), int(height))
-
-    def architecture(self) -> dict[str, Any]:
-        """The fields that decide the parameter set (used to match checkpoints and cache them)."""
-        arch = {"backbone": self.backbone, "aspp": self.aspp, "kernel_size": self.kernel_size}
-        if self.refiner_residual:  # left out while off, so older checkpoints' names still match
-            arch["refiner_residual"] = True
-        return arch
-
-
-def _check_choice(name: str, value: Any, choices: tuple) -> None:
+def check_choice(name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         known = ", ".join(str(c) for c in choices)
         raise BgmError(f"unknown {name} {value!r}; known: {known}")
@@ -109,10 +47,6 @@ def _nested_type(cls: type, key: str) -> type | None:
 def _coerce(f: dataclasses.Field, value: Any, where: str) -> Any:
     """Accept YAML's natural spellings (1e-4 as str, ints for floats) and reject the rest."""
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-    if kind == "float | None":  # backbone_scale: None is a value (chosen per frame)
-        if value is None:
-            return None
-        kind = "float"
     try:
         if kind == "float" and not isinstance(value, bool):
             return float(value)

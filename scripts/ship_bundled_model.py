@@ -13,8 +13,8 @@ import torch
 
 from bgmcli.api import build_model, load_model
 from bgmcli.benchdata import synthetic_pair
-from bgmcli.config import ModelConfig, from_dict
 from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
+from bgmcli.model.config import model_config
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "bgmcli" / "models" / "default.pt"
 
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     state, config, meta = split_checkpoint(read_checkpoint(args.model), args.model)
-    model = build_model(from_dict(ModelConfig, config, "checkpoint config"))
+    model = build_model(model_config(config, "checkpoint config"))  # older settings left out
     load_weights(model, state, args.model)
     save_checkpoint(args.out, model, meta=meta | {"stored": "fp16"}, half=True)
     src, bgr = synthetic_pair(640, 360, 1, torch.device("cpu"), torch.float32)

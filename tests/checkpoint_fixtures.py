@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bgmcli.cli import app
-from bgmcli.config import ModelConfig
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from bgmcli.bench import paper_defaults, plan_sweep, refined_fraction, run_sweep
+from bgmcli.bench import plan_sweep, refined_fraction, run_sweep
 from bgmcli.cli import app
 from bgmcli.errors import BgmError
 from bgmcli.measure import PeakMemory, percentile
@@ -83,11 +83,15 @@ def test_bad_options_are_one_line_errors(capsys, args, message):
 
 
 def test_paper_defaults():
-    assert paper_defaults(1920, 1080) == (0.25, 5000)
-    assert paper_defaults(3840, 2160) == (0.125, 20000)
-    assert paper_defaults(1280, 720) == (0.375, round(5000 * 1280 * 720 / (1920 * 1080)))
-    assert paper_defaults(2560, 1440)[0] == 0.1875
-    assert paper_defaults(640, 360)[0] == 0.5
+    def defaults(width, height):
+        (cfg,) = plan_sweep(resolution=[f"{width}x{height}"])
+        return cfg.backbone_scale, cfg.k
+
+    assert defaults(1920, 1080) == (0.25, 5000)
+    assert defaults(3840, 2160) == (0.125, 20000)
+    assert defaults(1280, 720) == (0.375, round(5000 * 1280 * 720 / (1920 * 1080)))
+    assert defaults(2560, 1440)[0] == 0.1875
+    assert defaults(640, 360)[0] == 0.5
     assert plan_sweep(resolution=["4k"], backbone_scale=["1/4"], k=["7"])[0].k == 7
 
 
@@ -119,7 +123,7 @@ def test_missing_checkpoint_is_an_error():
 
 def test_checkpoint_is_measured_through_load_model(tmp_path, capsys):
     from bgmcli import build_model
-    from bgmcli.config import ModelConfig
+    from bgmcli.model.config import ModelConfig
 
     path = tmp_path / "pytorch_mobilenetv2.pth"  # official layout: a bare state dict
     torch.save(build_model(ModelConfig(backbone="mobilenetv2")).state_dict(), path)

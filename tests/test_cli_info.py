@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
-from bgmcli.config import ModelConfig
 from bgmcli.model.checkpoint import save_checkpoint
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
 from tests.checkpoint_fixtures import lively_model, run_bgm, save_official_style
 

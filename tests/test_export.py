@@ -16,10 +16,10 @@ from bgmcli.model.export import (
     atomic_write,
     example_inputs,
     export_model,
-    parse_resolution,
     quiet,
     run_onnx,
 )
+from bgmcli.model.settings import parse_resolution
 from tests.checkpoint_fixtures import lively_model, run_bgm
 
 SHAPE = (2, 3, 64, 96)  # batch 2: the patch indexing must keep frames apart
@@ -118,7 +118,7 @@ def test_onnx_file_records_config_and_shape(exported):
     props = {p.key: p.value for p in onnx.load(str(result.path)).metadata_props}
     meta = json.loads(props["bgm"])
     assert meta["input_shape"] == list(SHAPE)
-    assert meta["config"]["refine"]["mode"] == "full"
+    assert meta["settings"]["mode"] == "full"  # call-time settings, apart from the architecture
 
 
 def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path):
@@ -164,7 +164,7 @@ def test_cli_export_says_which_shape_the_file_accepts(checkpoint, tmp_path, caps
     [
         (["-f", "tflite"], "unknown export format 'tflite'"),
         (["-f", "onnx", "--opset", "9"], "opset 9 is not supported"),
-        (["-f", "onnx", "--refine", "best"], "unknown refine.mode 'best'"),
+        (["-f", "onnx", "--refine", "best"], "unknown refine mode 'best'"),
         (["-f", "onnx", "-r", "big"], "resolution 'big'"),
         (["-f", "onnx", "-o", "."], "is a directory"),
     ],

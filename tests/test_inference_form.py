@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from bgmcli.api import build_model, prepare_for_inference
-from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.inference import InferenceMattingModel
+from bgmcli.model.settings import InferenceSettings
 from tests.conftest import calibrate_random_weights, make_frame_pair
 
 CPU = torch.device("cpu")
@@ -27,10 +28,8 @@ CPU = torch.device("cpu")
 )
 def test_fast_form_matches_training_form(scale, kernel_size, mode, size):
     torch.manual_seed(0)
-    config = ModelConfig(
-        backbone_scale=scale, kernel_size=kernel_size, refine=RefineConfig(mode=mode, k=150)
-    )
-    model = build_model(config)
+    settings = InferenceSettings(backbone_scale=scale, mode=mode, k=150)
+    model = build_model(ModelConfig(kernel_size=kernel_size), settings)
     src, bgr = make_frame_pair(*size, seed=4)
     calibrate_random_weights(model, src, bgr)
     training = prepare_for_inference(copy.deepcopy(model), CPU, fast=False)
@@ -46,7 +45,7 @@ def test_fast_form_matches_training_form(scale, kernel_size, mode, size):
 
 def test_fast_form_runs_in_bfloat16_like_the_training_form():
     torch.manual_seed(0)
-    model = build_model(ModelConfig(refine=RefineConfig(mode="error", k=50)))
+    model = build_model(ModelConfig(), InferenceSettings(backbone_scale=0.25, k=50))
     src, bgr = make_frame_pair(64, 96, seed=5)
     calibrate_random_weights(model, src, bgr)
     training = prepare_for_inference(copy.deepcopy(model), CPU, fast=False).to(torch.bfloat16)
@@ -62,7 +61,7 @@ def test_fast_form_runs_in_bfloat16_like_the_training_form():
 
 def test_refining_in_chunks_gives_the_same_result(monkeypatch):
     torch.manual_seed(0)
-    model = build_model(ModelConfig(refine=RefineConfig(mode="error", k=100)))
+    model = build_model(ModelConfig(), InferenceSettings(backbone_scale=0.25, k=100))
     src, bgr = make_frame_pair(64, 96, seed=6)
     calibrate_random_weights(model, src, bgr)
     fast = prepare_for_inference(model, CPU)

@@ -1,5 +1,5 @@
 """The frame-size rule for the base network's scale (and k), and that `bgm matte`, `bgm bench`,
-evaluation and `load_model` all take it from bgmcli.inference_settings."""
+evaluation and `load_model` all take it from bgmcli.model.settings."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from bgmcli.ablate.evaluate import configure
+from bgmcli.ablate.evaluate import variant_settings
 from bgmcli.api import build_model, load_model
 from bgmcli.bench import plan_sweep
-from bgmcli.config import ModelConfig, from_dict
 from bgmcli.engine import matte
 from bgmcli.engine.job import MatteConfig
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import InferenceSettings, base_scale, default_k, resolve
+from bgmcli.model.config import ModelConfig, model_config
 from bgmcli.model.difference_key import DifferenceKey
+from bgmcli.model.settings import InferenceSettings, base_scale, default_k, resolve
 
 
 def test_rule_keeps_the_papers_scales_and_grows_on_small_frames():
@@ -33,18 +33,28 @@ def test_rule_keeps_the_papers_scales_and_grows_on_small_frames():
 def test_resolve_gives_explicit_values_precedence():
     assert resolve(640, 360) == resolve(640, 360, backbone_scale=None, k=None)
     assert resolve(640, 360).k == default_k(640, 360) == 556
-    assert resolve(640, 360, backbone_scale=0.25, k=7) == InferenceSettings(0.25, 7)
+    given = InferenceSettings(backbone_scale=0.25, k=7)
+    assert resolve(640, 360, backbone_scale=0.25, k=7) == given
     assert resolve(3840, 2160, k_hd=100).k == 400  # a count given at HD, scaled with the area
 
 
-def test_model_config_accepts_none_and_checks_the_range():
-    assert ModelConfig(backbone_scale=None).backbone_scale_for(1920, 1080) == 0.25
-    assert ModelConfig(backbone_scale=0.125).backbone_scale_for(640, 360) == 0.125
-    assert from_dict(ModelConfig, {"backbone_scale": None}).backbone_scale is None
-    assert from_dict(ModelConfig, {"backbone_scale": "0.25"}).backbone_scale == 0.25
+def test_settings_check_their_values_in_one_line():
+    assert InferenceSettings(backbone_scale=None).for_frame(1920, 1080).backbone_scale == 0.25
+    assert InferenceSettings(backbone_scale=0.125).for_frame(640, 360).backbone_scale == 0.125
     for bad in (0.0, 0.6):
         with pytest.raises(BgmError, match="backbone_scale"):
-            ModelConfig(backbone_scale=bad)
+            InferenceSettings(backbone_scale=bad)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(BgmError, match="k must be a positive integer"):
+            InferenceSettings(k=bad)
+    with pytest.raises(BgmError, match="unknown refine mode 'best'; known: error, random"):
+        InferenceSettings(mode="best")
+
+
+def test_older_model_configs_keep_loading_without_their_settings():
+    old = {"backbone": "resnet50", "backbone_scale": 0.25, "refiner_residual": True,
+           "refine": {"mode": "error", "k": 5000, "threshold": 0.1, "seed": 0}}  # fmt: skip
+    assert model_config(old) == ModelConfig(backbone="resnet50", refiner_residual=True)
 
 
 def _base_inputs(model, width: int, height: int) -> tuple[int, int]:
@@ -62,7 +72,7 @@ def _base_inputs(model, width: int, height: int) -> tuple[int, int]:
 
 def test_load_model_applies_the_rule_to_each_frame(one_thread):
     model = load_model(refine="none")  # the bundled model; its config stores 0.25
-    assert model.config.backbone_scale is None
+    assert model.settings.backbone_scale is None
     assert _base_inputs(model, 96, 64) == (48, 32)  # 1/2
     assert _base_inputs(model, 1200, 80) == (480, 32)  # 480 / 1200 = 0.4
     fixed = load_model(refine="none", backbone_scale=0.125)  # explicit: wins everywhere
@@ -88,11 +98,11 @@ def test_bench_takes_its_defaults_from_the_rule():
 
 
 def test_evaluation_takes_its_settings_from_the_rule():
-    model = build_model(ModelConfig())
-    assert configure(model, 5000, 640, 360) == 556
-    assert model.config.backbone_scale == 0.5
-    configure(model, 5000, 640, 360, backbone_scale=0.25)
-    assert model.config.backbone_scale == 0.25
+    model = build_model(ModelConfig()).eval()
+    settings = variant_settings(model, 5000).for_frame(640, 360)
+    assert (settings.k, settings.backbone_scale) == (556, 0.5)
+    assert variant_settings(model, 5000, 0.25).for_frame(640, 360).backbone_scale == 0.25
+    assert _base_inputs(model, 64, 36) == (32, 18)  # the model applies it to each frame
     src = torch.rand(1, 3, 36, 64)
     assert DifferenceKey()(src, src).pha_sm.shape[-2:] == (18, 32)  # the rule too
     assert DifferenceKey(backbone_scale=0.25)(src, src).pha_sm.shape[-2:] == (9, 16)

@@ -7,16 +7,19 @@ import torch
 import torch.nn.functional as F
 
 from bgmcli.api import build_model
-from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.model.config import ModelConfig
+from bgmcli.model.settings import InferenceSettings
 from tests.conftest import calibrate_random_weights, make_frame_pair
 
 
 def model_with(refine: str = "error", k: int = 50, **arch) -> torch.nn.Module:
     """The same calibrated random weights (per architecture) under any refine setting."""
     torch.manual_seed(0)
-    calibrated = build_model(ModelConfig(refine=RefineConfig(mode="full"), **arch))
+    settings = InferenceSettings(backbone_scale=0.25, mode="full")
+    calibrated = build_model(ModelConfig(**arch), settings)
     calibrate_random_weights(calibrated, *make_frame_pair(64, 96))
-    model = build_model(ModelConfig(refine=RefineConfig(mode=refine, k=k), **arch))
+    settings = InferenceSettings(backbone_scale=0.25, mode=refine, k=k)
+    model = build_model(ModelConfig(**arch), settings)
     model.load_state_dict(calibrated.state_dict())
     return model.eval()
 

@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from bgmcli.api import build_model, prepare_for_inference
-from bgmcli.config import ModelConfig, RefineConfig
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.refiner import HIDDEN_CHANNELS, WIDTHS
+from bgmcli.model.settings import InferenceSettings
 from tests.conftest import calibrate_random_weights, make_frame_pair
 
 
@@ -40,8 +41,8 @@ def _copying_refiner(model, path: str):
 @pytest.mark.parametrize("path", ["full", "half"])
 def test_refined_patches_are_aligned_with_their_inputs(path, fast):
     torch.manual_seed(0)
-    config = ModelConfig(backbone="mobilenetv2", refine=RefineConfig(mode="error", k=60))
-    model = build_model(config)
+    settings = InferenceSettings(backbone_scale=0.25, mode="error", k=60)
+    model = build_model(ModelConfig(backbone="mobilenetv2"), settings)
     height, width = 64, 96
     src, bgr = make_frame_pair(height, width)
     calibrate_random_weights(model, src, bgr)  # a non-zero error map, so that 60 are refined

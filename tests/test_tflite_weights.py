@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from bgmcli.config import ModelConfig
 from bgmcli.errors import BgmError
+from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
 from bgmcli.model.tflite_weights import load_tflite_weights, read_conv_layers, read_tensors
 from tests.cli_helpers import assert_one_line_error, bgm

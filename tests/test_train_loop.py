@@ -6,9 +6,11 @@ import json
 
 import pytest
 import torch
+import yaml
 
 from bgmcli.api import load_model
-from bgmcli.train.config import build_train_config
+from bgmcli.config import to_dict
+from bgmcli.train.config import build_train_config, config_from_checkpoint
 from bgmcli.train.loop import train
 from tests.train_fixtures import dataset_fn
 
@@ -163,6 +165,32 @@ def test_presets_load_and_yaml_and_overrides_take_precedence(tmp_path):
     assert config.model.backbone == "resnet50"
 
 
+def test_configs_with_settings_inside_the_model_section_still_load(tmp_path):
+    """Older YAML files and checkpoints kept the base scale and refine mode in `model`."""
+    old = {
+        "model": {
+            "backbone": "mobilenetv2",
+            "backbone_scale": 0.125,
+            "refiner_residual": True,
+            "refine": {"mode": "uniform", "k": 5000, "threshold": 0.1, "seed": 0},
+        }
+    }
+    yaml_file = tmp_path / "old.yaml"
+    yaml_file.write_text(yaml.safe_dump(old))
+    config = build_train_config("smoke", yaml_file)
+    assert (config.backbone_scale, config.refine_mode) == (0.125, "uniform")
+    assert config.model.architecture() == {
+        "backbone": "mobilenetv2",
+        "aspp": True,
+        "kernel_size": 3,
+        "refiner_residual": True,
+    }
+    stored = to_dict(config) | {"model": old["model"]}
+    del stored["backbone_scale"], stored["refine_mode"]
+    assert config_from_checkpoint(stored) == config
+    assert config.settings(config.refine).k == config.refine.k  # the stage's k, fixed
+
+
 def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alpha(tmp_path):
     config = _smoke(
         stage="refine", refine={"steps": 2, "batch": 2}, data_length=64, val_every=2, val_samples=2
@@ -176,8 +204,8 @@ def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alph
 
 def test_a_learning_rate_of_0_freezes_that_part(tmp_path):
     from bgmcli.api import build_model
-    from bgmcli.config import ModelConfig
     from bgmcli.errors import BgmError
+    from bgmcli.model.config import ModelConfig
     from bgmcli.train.stagenet import param_groups
 
     frozen = {"lr_backbone": 0.0, "lr_aspp": 0.0, "lr_decoder": 0.0}
@@ -196,7 +224,7 @@ def test_a_learning_rate_of_0_freezes_that_part(tmp_path):
 
 def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
     from bgmcli.api import build_model
-    from bgmcli.config import ModelConfig
+    from bgmcli.model.config import ModelConfig
     from bgmcli.train.stagenet import StageNet
 
     model = build_model(ModelConfig())

@@ -3,14 +3,13 @@ averages held before, of the layers the stage trains only."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import torch
 from torch import nn
 
 from bgmcli.api import build_model
-from bgmcli.config import ModelConfig
+from bgmcli.model.config import ModelConfig
+from bgmcli.model.settings import InferenceSettings
 from bgmcli.train.recalibrate import calibration_batches, recalibrate_batchnorm
 from bgmcli.train.stagenet import StageNet
 
@@ -48,10 +47,10 @@ def test_statistics_are_the_plain_mean_over_the_batches_whatever_came_before():
 def test_stage_refine_recalibrates_the_refiner_and_keeps_the_base_networks_statistics():
     torch.manual_seed(0)
     model = build_model(ModelConfig(backbone="mobilenetv2"))
-    model.config = replace(model.config, refine=replace(model.config.refine, k=64))
     base_before = _stats(model.backbone)
     refiner_before = _stats(model.refiner)
-    count = recalibrate_batchnorm(StageNet(model, "refine"), iter(_batches(2, 128)), "cpu")
+    net = StageNet(model, "refine", InferenceSettings(backbone_scale=0.25, k=64))
+    count = recalibrate_batchnorm(net, iter(_batches(2, 128)), "cpu")
     assert count == sum(isinstance(m, nn.BatchNorm2d) for m in model.refiner.modules()) > 0
     assert all(torch.equal(v, base_before[k]) for k, v in _stats(model.backbone).items())
     assert any(not torch.equal(v, refiner_before[k]) for k, v in _stats(model.refiner).items())

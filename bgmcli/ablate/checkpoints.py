@@ -31,8 +31,15 @@ _LATER_FIELDS = {
 _LATER_MODEL_FIELDS = {"refiner_residual": False}
 
 
+# The refine stage's settings stood in the model's section (with an unused k, threshold and seed)
+# when the first models were cached: hashed where and as they stood then
+_FORMER_REFINE = {"k": 5_000, "threshold": 0.1, "seed": 0}
+
+
 def config_hash(config: TrainConfig) -> str:
     data = to_dict(config)
+    data["model"]["backbone_scale"] = data.pop("backbone_scale")
+    data["model"]["refine"] = {"mode": data.pop("refine_mode"), **_FORMER_REFINE}
     for name, neutral in _LATER_FIELDS.items():
         if data.get(name) == neutral:
             del data[name]

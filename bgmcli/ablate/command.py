@@ -17,9 +17,9 @@ import torch
 from bgmcli.ablate.checkpoints import cache_dir, variant_train_config
 from bgmcli.ablate.runner import AblateOptions, Runner, parse_checkpoint_options
 from bgmcli.ablate.studies import Study, load_studies
-from bgmcli.bench import parse_resolution
 from bgmcli.devices import resolve_device
 from bgmcli.errors import BgmError
+from bgmcli.model.settings import parse_resolution
 
 
 def list_studies() -> list[str]:

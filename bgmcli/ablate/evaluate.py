@@ -11,30 +11,19 @@ import torch
 
 from bgmcli.ablate.evalsets import EvalSet
 from bgmcli.bench import refined_fraction
-from bgmcli.inference_settings import resolve
 from bgmcli.measure import measure, percentile
 from bgmcli.metrics import compute_all, fgr_l1, fgr_mse
+from bgmcli.model.settings import InferenceSettings
 
 ALPHA_METRICS = ("sad", "mse", "mad", "grad", "conn")
 CROP_SIDE = 192  # the hair-crop figure's window, in pixels of the evaluation frame
 
 
-def configure(
-    model, k_hd: int, width: int, height: int, backbone_scale: float | None = None
-) -> int:
-    """Set the model's k and backbone scale for a frame of this size, as `bgm matte` chooses
-    them (`bgmcli.inference_settings.resolve`; `backbone_scale` None: the frame-size rule);
-    returns the k used."""
-    settings = resolve(width, height, backbone_scale=backbone_scale, k_hd=k_hd)
-    cfg = getattr(model, "config", None)
-    if cfg is None:  # baselines such as the difference key have no such settings
-        return settings.k
-    model.config = dataclasses.replace(
-        cfg,
-        backbone_scale=settings.backbone_scale,
-        refine=dataclasses.replace(cfg.refine, k=settings.k),
-    )
-    return settings.k
+def variant_settings(model, k_hd: int, backbone_scale: float | None = None) -> InferenceSettings:
+    """The model's own settings (refine mode, threshold) with k given at HD, so that the model
+    scales it with each frame's area, and the base network's scale as given (None: the
+    frame-size rule), as `bgm matte` decides them (`bgmcli.model.settings`)."""
+    return dataclasses.replace(model.settings, k=None, k_hd=k_hd, backbone_scale=backbone_scale)
 
 
 def evaluate(
@@ -48,13 +37,13 @@ def evaluate(
     """Mean errors over the set's frames (inside each frame's mask, if any), refined fraction,
     and the median FPS of the model on the set's first frame (batch 1, after one warm-up).
     `backbone_scale` None: chosen for each frame's size, as `bgm matte` chooses it."""
+    settings = variant_settings(model, k_hd, backbone_scale)
     sums: dict[str, float] = {}
     counted: dict[str, int] = {}
     for frame in data:
         src, bgr = _inputs(frame, device)
-        configure(model, k_hd, src.shape[-1], src.shape[-2], backbone_scale)
         with torch.inference_mode():
-            out = model(src, bgr)
+            out = model(src, bgr, settings)
         for key, value in frame_metrics(out, frame).items():
             if not math.isnan(value):
                 sums[key] = sums.get(key, 0.0) + value
@@ -62,9 +51,9 @@ def evaluate(
     row = {key: sums[key] / counted[key] if key in sums else math.nan for key in _KEYS}
     first = data[0]
     height, width = first["src"].shape[-2:]
-    k = configure(model, k_hd, width, height, backbone_scale)
+    k = settings.for_frame(width, height).k
     row |= {"frames": len(data), "width": width, "height": height, "k_effective": k}
-    row["fps"] = throughput(model, first, device, iters)
+    row["fps"] = throughput(model, first, settings, device, iters)
     return row
 
 
@@ -84,18 +73,17 @@ def frame_metrics(out, frame: dict) -> dict[str, float]:
     return row
 
 
-def throughput(model, frame: dict, device: torch.device, iters: int) -> float:
+def throughput(model, frame: dict, settings, device: torch.device, iters: int) -> float:
     src, bgr = _inputs(frame, device)
     with torch.inference_mode():
-        timing = measure(lambda: model(src, bgr), device, iters=iters, warmup=1)
+        timing = measure(lambda: model(src, bgr, settings), device, iters=iters, warmup=1)
     return 1000.0 / percentile(timing.latencies_ms, 50)
 
 
 def predict_alpha(model, frame: dict, k_hd: int, device: torch.device) -> np.ndarray:
     src, bgr = _inputs(frame, device)
-    configure(model, k_hd, src.shape[-1], src.shape[-2])
     with torch.inference_mode():
-        return model(src, bgr).pha[0, 0].float().cpu().numpy()
+        return model(src, bgr, variant_settings(model, k_hd)).pha[0, 0].float().cpu().numpy()
 
 
 def crop_box(data: EvalSet, scan: int = 8) -> tuple[int, int, int, int]:

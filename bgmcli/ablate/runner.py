@@ -24,7 +24,7 @@ from bgmcli.errors import BgmError
 from bgmcli.files import atomic_write
 
 RESULT_VERSION = 2  # bump when a variant file's meaning changes: old files are recomputed
-# 2: the base scale follows the frame size (bgmcli.inference_settings), 1/2 on ~800 px images
+# 2: the base scale follows the frame size (bgmcli.model.settings), 1/2 on ~800 px images
 
 
 @dataclass

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bgmcli.config import BACKBONE_NAMES, REFINE_MODES, load_yaml
+from bgmcli.config import load_yaml
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import PAPER_K_HD
+from bgmcli.model.config import ModelConfig
+from bgmcli.model.selection import SELECTORS
+from bgmcli.model.settings import PAPER_K_HD, InferenceSettings
 
 STUDIES_DIR = Path(__file__).parent / "studies"
 ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order
@@ -27,14 +29,17 @@ class Variant:
     k: int = PAPER_K_HD  # at HD; scaled with the frame's area elsewhere
     threshold: float = 0.1
 
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(backbone=self.backbone, aspp=self.aspp, kernel_size=self.kernel_size)
+
     def architecture(self) -> dict[str, Any]:
         """What decides the parameter set: variants that share it share one checkpoint."""
-        return {"backbone": self.backbone, "aspp": self.aspp, "kernel_size": self.kernel_size}
+        return self.model_config().architecture()
 
     @property
     def counts_k(self) -> bool:
         """Whether k decides what is refined (not for none, full or threshold)."""
-        return self.refine in ("error", "random", "uniform")
+        return SELECTORS[self.refine].uses_k
 
 
 @dataclass(frozen=True)
@@ -117,14 +122,9 @@ def _variant(data: Any, where: str) -> Variant:
             f"{where}: variant {data['name']!r} has unknown field {sorted(unknown)[0]!r}"
         )
     variant = Variant(**{**data, "name": str(data["name"])})
-    if variant.backbone not in BACKBONE_NAMES:
-        raise BgmError(
-            f"{where}: unknown backbone {variant.backbone!r}; known: {', '.join(BACKBONE_NAMES)}"
-        )
-    if variant.refine not in REFINE_MODES:
-        raise BgmError(
-            f"{where}: unknown refine {variant.refine!r}; known: {', '.join(REFINE_MODES)}"
-        )
-    if not isinstance(variant.k, int) or variant.k < 1:
-        raise BgmError(f"{where}: variant {variant.name!r}: k must be a positive integer")
+    try:  # the model's and the settings' own checks, names from their registries
+        variant.model_config()
+        InferenceSettings(mode=variant.refine, k_hd=variant.k, threshold=variant.threshold)
+    except BgmError as exc:
+        raise BgmError(f"{where}: variant {variant.name!r}: {exc}") from None
     return variant

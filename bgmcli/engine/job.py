@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
+from bgmcli.engine.sinks import FORMATS as OUTPUT_FORMATS
 from bgmcli.errors import BgmError
+from bgmcli.model.settings import InferenceSettings
 
 OUTPUT_TYPES = ("com", "pha", "fgr", "err", "ref")
-OUTPUT_FORMATS = ("mp4", "mov", "webm", "png")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,12 +50,18 @@ class MatteConfig:
             raise BgmError(
                 f"unknown output format {self.output_format!r}; known: {', '.join(OUTPUT_FORMATS)}"
             )
+        self.settings()  # a bad --refine, --k (0 or negative) or --backbone-scale: one line
         if self.batch < 1:
             raise BgmError(f"--batch must be at least 1, got {self.batch}")
         if self.start is not None and self.start < 0:
             raise BgmError(f"--start must not be negative, got {self.start}")
         if self.duration is not None and self.duration <= 0:
             raise BgmError(f"--duration must be positive, got {self.duration}")
+
+    def settings(self) -> InferenceSettings:
+        """The model's call-time settings as given (None: decided for the input's frame size)."""
+        return InferenceSettings(backbone_scale=self.backbone_scale, mode=self.refine, k=self.k,
+                                 threshold=self.threshold)  # fmt: skip
 
 
 def parse_output_types(text: str) -> tuple[str, ...]:
@@ -74,16 +80,6 @@ def parse_time(text: str | None, option: str) -> float | None:
     for part in text.strip().split(":"):
         seconds = seconds * 60 + float(part)
     return seconds
-
-
-def parse_scale(text: str | None) -> float | None:
-    """'1/4' or '0.25' -> 0.25."""
-    if text is None:
-        return None
-    try:
-        return float(Fraction(text.strip()))
-    except (ValueError, ZeroDivisionError):
-        raise BgmError(f"--backbone-scale {text!r} is not a number such as 1/4 or 0.25") from None
 
 
 class Reporter(Protocol):

@@ -28,7 +28,6 @@ from bgmcli.engine.sinks import (
 )
 from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import resolve
 
 
 @dataclass(frozen=True)
@@ -155,14 +154,14 @@ def _stopped(exc: BaseException, frames: int, outputs) -> BaseException:
 def _load_model(config: MatteConfig, info: SourceInfo, device: torch.device):
     from bgmcli.api import load_model
 
-    settings = resolve(info.width, info.height, backbone_scale=config.backbone_scale, k=config.k)
+    settings = config.settings().for_frame(info.width, info.height)
     return load_model(
         config.checkpoint,
         backbone=config.backbone,
         backbone_scale=settings.backbone_scale,
-        refine=config.refine,
+        refine=settings.mode,
         k=settings.k,
-        threshold=config.threshold,
+        threshold=settings.threshold,
         device=device,
     )
 

@@ -6,7 +6,8 @@ Child module names follow torchvision (and hence the official checkpoints): `con
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -64,18 +65,44 @@ class MobileNetV2Encoder(nn.Module):
         return [x4, x3, x2, x1, x0]
 
 
-BACKBONES: dict[str, Callable[[], nn.Module]] = {
-    "resnet50": lambda: ResNetEncoder(50),
-    "resnet101": lambda: ResNetEncoder(101),
-    "mobilenetv2": MobileNetV2Encoder,
+@dataclass(frozen=True)
+class Backbone:
+    """A registered encoder: its constructor, and the signature by which a state dict's keys
+    (relative to the encoder) show that they are this encoder's: a key it has and, where a
+    larger sibling has that key too, a key it lacks."""
+
+    build: Callable[[], nn.Module]
+    has: str
+    lacks: str | None = None
+
+    def matches(self, keys: Collection[str], prefix: str = "") -> bool:
+        return prefix + self.has in keys and (self.lacks is None or prefix + self.lacks not in keys)
+
+
+BACKBONES: dict[str, Backbone] = {
+    "resnet50": Backbone(
+        lambda: ResNetEncoder(50), has="layer3.5.conv1.weight", lacks="layer3.6.conv1.weight"
+    ),
+    "resnet101": Backbone(lambda: ResNetEncoder(101), has="layer3.22.conv1.weight"),
+    "mobilenetv2": Backbone(MobileNetV2Encoder, has="features.0.0.weight"),
 }
+
+
+def check_backbone(name: str) -> str:
+    """`name` if registered; else a BgmError listing the known ones."""
+    if name not in BACKBONES:
+        raise BgmError(f"unknown backbone {name!r}; known: {', '.join(BACKBONES)}")
+    return name
 
 
 def build_backbone(name: str) -> nn.Module:
     """The encoder registered under `name`; an unknown name lists the known ones."""
-    if name not in BACKBONES:
-        raise BgmError(f"unknown backbone {name!r}; known: {', '.join(BACKBONES)}")
-    return BACKBONES[name]()
+    return BACKBONES[check_backbone(name)].build()
+
+
+def backbone_of(keys: Collection[str], prefix: str = "backbone.") -> str | None:
+    """The registered backbone whose signature `keys` (a state dict's) match, or None."""
+    return next((name for name, b in BACKBONES.items() if b.matches(keys, prefix)), None)
 
 
 def load_imagenet_weights(encoder: nn.Module, path: str | Path) -> int:

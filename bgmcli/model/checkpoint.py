@@ -7,7 +7,6 @@ keys (`backbone.*`, `aspp.*`, `decoder.*`, `refiner.*`) tell the architecture.
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 from pathlib import Path
@@ -15,8 +14,11 @@ from typing import Any
 
 import torch
 
-from bgmcli.config import ModelConfig, from_dict, to_dict
+from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
+from bgmcli.files import atomic_write
+from bgmcli.model.backbones import backbone_of
+from bgmcli.model.config import ModelConfig, model_config
 
 FORMAT = "bgm"
 VERSION = 1
@@ -62,36 +64,28 @@ def split_checkpoint(data: dict[str, Any], path: str | Path) -> tuple[dict, dict
 
 
 def infer_architecture(state: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Backbone, ASPP and refiner kernel size implied by a state dict's keys and shapes."""
-    if "backbone.features.0.0.weight" in state:
-        backbone = "mobilenetv2"
-    elif any(k.startswith("backbone.layer3.22.") for k in state):
-        backbone = "resnet101"
-    elif "backbone.conv1.weight" in state:
-        backbone = "resnet50"
-    else:
-        backbone = None
+    """Backbone (by the registry's signatures), ASPP and refiner kernel size implied by a state
+    dict's keys and shapes."""
     kernel = state.get("refiner.conv1.weight")
     return {
-        "backbone": backbone,
+        "backbone": backbone_of(state.keys()),
         "aspp": "aspp.0.weight" not in state,
         "kernel_size": int(kernel.shape[-1]) if kernel is not None else 3,
     }
 
 
 def model_config_from(config: dict | None, state: dict, overrides: dict[str, Any]) -> ModelConfig:
-    """The ModelConfig for a checkpoint: its own config (ours) or inferred (official), then the
-    caller's overrides of architecture fields and refine settings."""
+    """The ModelConfig for a checkpoint: its own config (ours; call-time settings older files
+    stored in it are left out) or inferred (official), then the caller's overrides of
+    architecture fields (None: keep)."""
     if config is not None:
-        base = from_dict(ModelConfig, config, "checkpoint config")
+        base = to_dict(model_config(config, "checkpoint config"))
     else:
-        arch = infer_architecture(state)
-        if arch["backbone"] is None:
+        base = infer_architecture(state)
+        if base["backbone"] is None:
             raise BgmError("checkpoint keys match no known backbone (expected backbone.* keys)")
-        base = ModelConfig(**arch)
-    fields = {k: v for k, v in overrides.items() if v is not None and k != "refine"}
-    refine = overrides.get("refine") or base.refine
-    return from_dict(ModelConfig, {**to_dict(base), **fields, "refine": to_dict(refine)})
+    fields = {k: v for k, v in overrides.items() if v is not None}
+    return model_config({**base, **fields}, "checkpoint config")
 
 
 def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], path) -> None:
@@ -139,12 +133,5 @@ def save_checkpoint(
 
 
 def atomic_save(obj: Any, path: str | Path) -> None:
-    """torch.save to `<path>.partial`, renamed over `path` only once completely written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        torch.save(obj, partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    """torch.save through `atomic_write`: never a half-written file under `path`."""
+    atomic_write(Path(path), lambda tmp: torch.save(obj, tmp))

@@ -7,13 +7,12 @@ MattingOutput as the network, so every tool (matte, evaluation, ablation tables)
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import base_scale
 from bgmcli.model.matting import MattingOutput
+from bgmcli.model.settings import InferenceSettings
 
 NAME = "difference-key"
 
@@ -25,14 +24,16 @@ class DifferenceKey(nn.Module):
         super().__init__()
         if not 0.0 <= low < high <= 1.0:
             raise BgmError(f"difference key needs 0 <= low < high <= 1, got {low}, {high}")
-        self.low, self.high, self.backbone_scale = low, high, backbone_scale
+        self.low, self.high = low, high
+        self.settings = InferenceSettings(backbone_scale=backbone_scale)
 
-    def forward(self, src: torch.Tensor, bgr: torch.Tensor) -> MattingOutput:
+    def forward(self, src, bgr, settings: InferenceSettings | None = None) -> MattingOutput:
+        """`settings`: only their base network scale applies (to the coarse outputs' size)."""
         if src.shape != bgr.shape:
             raise ValueError(f"src {tuple(src.shape)} and bgr {tuple(bgr.shape)} differ in shape")
         difference = (src - bgr).abs().amax(dim=1, keepdim=True)
         pha = ((difference - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
-        scale = self.backbone_scale or base_scale(src.shape[3], src.shape[2])
+        scale = (settings or self.settings).for_frame(src.shape[3], src.shape[2]).backbone_scale
         small = (max(1, round(src.shape[2] * scale)), max(1, round(src.shape[3] * scale)))
         quarter = -(-src.shape[2] // 4), -(-src.shape[3] // 4)
         return MattingOutput(

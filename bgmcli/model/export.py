@@ -23,7 +23,6 @@ from bgmcli.model.exportable import ExportableMatting
 from bgmcli.model.matting import MattingModel, MattingOutput
 
 FORMATS = ("torchscript", "onnx")
-NAMED_RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}
 INPUT_NAMES = ("src", "bgr")
 OUTPUT_NAMES = MattingOutput._fields
 DEFAULT_OPSET = 17
@@ -42,20 +41,6 @@ class ExportResult:
     notes: tuple[str, ...] = ()
 
 
-def parse_resolution(text: str) -> tuple[int, int]:
-    """(width, height) from 'WxH', 'hd' or '4k'."""
-    named = NAMED_RESOLUTIONS.get(text.lower())
-    if named:
-        return named
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise BgmError(f"resolution {text!r}: expected WxH (e.g. 1920x1080), hd or 4k") from None
-    if width < 16 or height < 16:
-        raise BgmError(f"resolution {text!r}: width and height must be at least 16")
-    return width, height
-
-
 def export_model(
     model: MattingModel,
     path: str | Path,
@@ -66,7 +51,8 @@ def export_model(
     opset: int = DEFAULT_OPSET,
     verify: bool = True,
 ) -> ExportResult:
-    """Trace `model` (with its refine settings) at `resolution` (W, H) and write it atomically."""
+    """Trace `model` at `resolution` (W, H), with its settings decided for that size (for
+    example k None: 5000 per HD area), and write it atomically."""
     if format not in FORMATS:
         raise BgmError(f"unknown export format {format!r}; known: {', '.join(FORMATS)}")
     if format == "onnx" and opset not in OPSETS:
@@ -79,7 +65,8 @@ def export_model(
     device = next(model.parameters()).device
     src, bgr = (x.to(device) for x in example_inputs(shape))
     writer = _write_torchscript if format == "torchscript" else _write_onnx
-    meta = {"config": to_dict(model.config), "input_shape": list(shape), "outputs": OUTPUT_NAMES}
+    meta = {"config": to_dict(model.config), "settings": to_dict(core.settings),
+            "input_shape": list(shape), "outputs": OUTPUT_NAMES}  # fmt: skip
     path = Path(path)
     if path.is_dir():
         raise BgmError(f"output {path} is a directory; give a file name")

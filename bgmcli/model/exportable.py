@@ -8,72 +8,56 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from bgmcli.model.matting import BaseOutput, MattingModel
-from bgmcli.model.refiner import HIDDEN_CHANNELS, Refiner, patch_locations, to_half_resolution
-from bgmcli.model.selection import Selection, get_selector
-
-FIXED_SELECTIONS = ("random", "uniform")  # their locations depend on the shape only
+from bgmcli.model.matting import MattingModel
+from bgmcli.model.refiner import Refiner, patch_locations, to_half_resolution, upsample_coarse
+from bgmcli.model.selection import SELECTORS, Selection
+from bgmcli.model.settings import InferenceSettings
 
 
 class ExportableMatting(MattingModel):
-    """MattingModel for tracing at one input shape (B, 3, H, W); forward returns a plain tuple."""
+    """MattingModel for tracing at one input shape (B, 3, H, W) with `settings` decided for it
+    (`for_frame`) and baked in; forward returns a plain tuple."""
 
-    def __init__(self, model: MattingModel, shape: tuple[int, int, int, int]):
+    def __init__(self, model: MattingModel, shape: tuple[int, int, int, int], settings=None):
         # Share the parts rather than rebuild: any MattingModel (e.g. with batch norm folded
         # for inference) keeps its exact weights. Puts `model` in eval mode.
-        nn.Module.__init__(self)
-        self.config = model.config
-        for name in ("backbone", "aspp", "decoder", "refiner"):
-            setattr(self, name, getattr(model, name))
+        self.share_parts(model)
+        self.settings = (settings or model.settings).for_frame(shape[3], shape[2])
         self.eval()
         device = next(model.parameters()).device
         self.notes: tuple[str, ...] = ()
         self.fixed: Selection | None = None
+        mode = self.settings.mode
         quarter = (-(-shape[2] // 4), -(-shape[3] // 4))  # the padded frame's quarter size
-        if self.refine.mode in FIXED_SELECTIONS:
+        if SELECTORS[mode].data_free:
             # Drawn here as eager draws them (same seed, shape and device), then baked in.
-            self.fixed = fixed_selection(self.refine, shape[0], quarter, device)
-            self.notes = (f"{self.refine.mode}: the refined locations are fixed at export",)
-        elif self.refine.mode == "threshold":
+            err = torch.zeros(shape[0], 1, *quarter, device=device)
+            self.fixed = self.select(err, self.settings)
+            self.notes = (f"{mode}: the refined locations are fixed at export",)
+        elif not SELECTORS[mode].static:
             self.notes = (
-                "threshold: exported as full refinement masked by err > threshold "
+                f"{mode}: exported as full refinement masked by err > threshold "
                 "(same outputs; the cost of `full`, not of sparse patches)",
             )
 
     def forward(self, src: torch.Tensor, bgr: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return tuple(super().forward(src, bgr))
 
-    def upsample_and_refine(self, src, bgr, base: BaseOutput):
-        mode = self.refine.mode
-        if mode in ("none", "full"):
-            return super().upsample_and_refine(src, bgr, base)
-        height, width = src.shape[2:]
-        quarter = (height // 4, width // 4)
-        coarse = torch.cat([base.hid_sm, base.pha_sm, base.fgr_residual_sm], dim=1)
+    def refine_selected(self, src, bgr, coarse, err, settings: InferenceSettings):
         src_bgr = torch.cat([src, bgr], dim=1)
-        err = F.interpolate(base.err_sm, quarter, mode="bilinear", align_corners=False)
-        if mode == "threshold":
-            return refine_masked(self.refiner, src_bgr, coarse, err > self.refine.threshold)
-        selection = self.fixed or get_selector(mode)(err, self.refine.k)
+        if not SELECTORS[settings.mode].static:  # threshold: a data-dependent count
+            return refine_masked(self.refiner, src_bgr, coarse, err > settings.threshold)
+        selection = self.fixed or self.select(err, settings)
         out = refine_patches(self.refiner, src_bgr, coarse, selection)
-        return out, selection.to_map(*quarter).to(src.dtype)
-
-
-def fixed_selection(refine, batch: int, quarter: tuple[int, int], device) -> Selection:
-    """The selection `random` / `uniform` make for this shape (they ignore the error values)."""
-    err = torch.zeros(batch, 1, *quarter, device=device)
-    return get_selector(refine.mode)(err, refine.k, threshold=refine.threshold, seed=refine.seed)
+        return out, selection.to_map(*err.shape[2:]).to(src.dtype)
 
 
 def refine_masked(refiner: Refiner, src_bgr, coarse, mask: torch.Tensor):
     """`threshold` with static shapes: refine everywhere, keep it where the quarter-res `mask`
     is set (each location is a 4x4 patch), the upsampled coarse output elsewhere."""
     refined = refiner.forward_full(src_bgr, coarse)
-    upsampled = F.interpolate(
-        coarse[:, HIDDEN_CHANNELS:], src_bgr.shape[2:], mode="bilinear", align_corners=False
-    )
+    upsampled = upsample_coarse(coarse, *src_bgr.shape[2:])
     full_mask = mask.repeat_interleave(4, dim=2).repeat_interleave(4, dim=3)
     return torch.where(full_mask, refined, upsampled), mask.to(src_bgr.dtype)
 
@@ -86,9 +70,7 @@ def refine_patches(refiner: Refiner, src_bgr, coarse, selection: Selection) -> t
     half = gather_patches(half_in, locations, 2, refiner.half_pad)
     full = gather_patches(src_bgr, locations, 4, refiner.full_pad)
     patches = refiner.refine(half, full)
-    out = F.interpolate(
-        coarse[:, HIDDEN_CHANNELS:], (height, width), mode="bilinear", align_corners=False
-    )
+    out = upsample_coarse(coarse, height, width)
     return scatter_patches(out, patches, locations, selection.valid.flatten(), refiner.residual)
 
 

@@ -1,14 +1,17 @@
 """Where to refine: strategies that pick quarter-resolution locations from the error map.
 
-Each selector maps `err` (B, 1, Hq, Wq) to a `Selection`: flat location indices (B, K) and a
-validity mask (B, K). K depends only on the shape and k (static shapes for CUDA graphs and
-`torch.compile`), except for `threshold`, whose count depends on the data by definition.
+`SELECTORS` is the one list of refine modes (`--refine`), each with its traits; `full` and `none`
+select nothing (every location, no location) and so have no function. Each selector maps `err`
+(B, 1, Hq, Wq) to a `Selection`: flat location indices (B, K) and a validity mask (B, K). K
+depends only on the shape and k (static shapes for CUDA graphs and `torch.compile`), except for
+`threshold`, whose count depends on the data by definition.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -80,15 +83,37 @@ def select_threshold(
     return Selection(top.indices, top.values > threshold)
 
 
-SELECTORS: dict[str, Callable[..., Selection]] = {
-    "error": select_error,
-    "random": select_random,
-    "uniform": select_uniform,
-    "threshold": select_threshold,
+@dataclass(frozen=True)
+class Strategy:
+    """A refine mode: its selection function (None for `full` and `none`) and its traits."""
+
+    select: Callable[..., Selection] | None
+    uses_k: bool  # the number of refined locations is k
+    static: bool  # the selection's shape depends on the frame size and k only (CUDA graphs)
+    data_free: bool = False  # the locations ignore the error values (baked in at export)
+    refines: bool = True  # the refiner runs at all
+
+
+SELECTORS: dict[str, Strategy] = {
+    "error": Strategy(select_error, uses_k=True, static=True),
+    "random": Strategy(select_random, uses_k=True, static=True, data_free=True),
+    "uniform": Strategy(select_uniform, uses_k=True, static=True, data_free=True),
+    "threshold": Strategy(select_threshold, uses_k=False, static=False),
+    "full": Strategy(None, uses_k=False, static=True),
+    "none": Strategy(None, uses_k=False, static=True, refines=False),
 }
 
 
-def get_selector(name: str) -> Callable[..., Selection]:
+def get_strategy(name: str) -> Strategy:
     if name not in SELECTORS:
-        raise BgmError(f"unknown selection strategy {name!r}; known: {', '.join(SELECTORS)}")
+        raise BgmError(f"unknown refine mode {name!r}; known: {', '.join(SELECTORS)}")
     return SELECTORS[name]
+
+
+def get_selector(name: str) -> Callable[..., Selection]:
+    """The selection function of a mode that selects locations (not `full` or `none`)."""
+    select = get_strategy(name).select
+    if select is None:
+        patchy = ", ".join(n for n, s in SELECTORS.items() if s.select is not None)
+        raise BgmError(f"refine mode {name!r} selects no locations; those that do: {patchy}")
+    return select

@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bgmcli.config import ModelConfig, from_dict, load_yaml, to_dict
+from bgmcli.config import check_choice, from_dict, load_yaml, to_dict
+from bgmcli.data import KINDS as DATA_KINDS
 from bgmcli.data.synthetic import SHAPE_SETS
 from bgmcli.errors import BgmError
+from bgmcli.model.config import FORMER_SETTINGS, ModelConfig
+from bgmcli.model.settings import InferenceSettings
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 STAGES = ("base", "refine", "both")
 SCHEDULES = ("constant", "cosine")
-DATA_KINDS = ("synthetic", "folders")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +55,7 @@ class StageConfig:
         for name in ("lr_backbone", "lr_aspp", "lr_decoder", "lr_refiner"):
             if not getattr(self, name) >= 0:
                 raise BgmError(f"{name} must be 0 (frozen) or more, got {getattr(self, name)!r}")
-        _choice("schedule", self.schedule, SCHEDULES)
+        check_choice("schedule", self.schedule, SCHEDULES)
         if self.bn_batches < 0:
             raise BgmError(f"bn_batches must be 0 or more, got {self.bn_batches!r}")
         if not 0 <= self.lr_final <= 1:
@@ -82,6 +84,9 @@ class TrainConfig:
     """Everything that decides a training run's result (device and workers excepted)."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
+    # the settings the refine stage runs the model with (its k is the stage's): settings.py
+    backbone_scale: float = 0.25
+    refine_mode: str = "error"
     stage: str = "both"
     base: StageConfig = field(default_factory=StageConfig)
     refine: StageConfig = field(default_factory=_refine_stage)
@@ -105,9 +110,10 @@ class TrainConfig:
     backbone_weights: str | None = None  # pretrained encoder: torchvision .pth or .tflite
 
     def __post_init__(self) -> None:
-        _choice("stage", self.stage, STAGES)
-        _choice("data", self.data, DATA_KINDS)
-        _choice("synthetic_shapes", self.synthetic_shapes, SHAPE_SETS)
+        self.settings(self.refine)  # checks backbone_scale and refine_mode
+        check_choice("stage", self.stage, STAGES)
+        check_choice("data", self.data, DATA_KINDS)
+        check_choice("synthetic_shapes", self.synthetic_shapes, SHAPE_SETS)
         if not 0 <= self.plate_misalign <= 10:
             raise BgmError(f"plate_misalign must be between 0 and 10, got {self.plate_misalign!r}")
         if not 0 <= self.plate_misalign_share <= 1:
@@ -120,13 +126,14 @@ class TrainConfig:
         if self.ckpt_every < 0:
             raise BgmError(f"ckpt_every must be 0 or more, got {self.ckpt_every!r}")
 
+    def settings(self, stage: StageConfig) -> InferenceSettings:
+        """What the model runs with in `stage` (training and validation): a fixed k per crop."""
+        return InferenceSettings(
+            backbone_scale=self.backbone_scale, mode=self.refine_mode, k=stage.k
+        )
+
     def stages(self) -> list[str]:
         return ["base", "refine"] if self.stage == "both" else [self.stage]
-
-
-def _choice(name: str, value: Any, choices: tuple) -> None:
-    if value not in choices:
-        raise BgmError(f"unknown {name} {value!r}; known: {', '.join(choices)}")
 
 
 def preset_names() -> list[str]:
@@ -157,13 +164,13 @@ def build_train_config(
     overrides: dict[str, Any] | None = None,
 ) -> TrainConfig:
     """defaults < preset < YAML file < overrides (a nested dict; None values are ignored)."""
-    data = load_preset(preset)
+    data = _move_former_settings(load_preset(preset))
     if config_file is not None:
         extra = load_yaml(config_file)
         if not isinstance(extra, dict):
             raise BgmError(f"{config_file}: expected a mapping of training fields")
-        data = merge(data, extra)
-    data = merge(data, _drop_none(overrides or {}))
+        data = merge(data, _move_former_settings(extra))
+    data = merge(data, _move_former_settings(_drop_none(overrides or {})))
     where = str(config_file) if config_file is not None else f"preset {preset}"
     return from_dict(TrainConfig, _with_defaults(data), where)
 
@@ -182,7 +189,22 @@ def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def config_from_checkpoint(data: dict[str, Any]) -> TrainConfig:
-    return from_dict(TrainConfig, data, "checkpoint train config")
+    return from_dict(TrainConfig, _move_former_settings(data), "checkpoint train config")
+
+
+def _move_former_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """Older configs held the base network's scale and the refine mode in `model` (with a k,
+    threshold and seed that training never used: the stage's k applied); they are
+    `backbone_scale` and `refine_mode` of the training config now."""
+    model = data.get("model")
+    if not isinstance(model, dict) or not any(name in model for name in FORMER_SETTINGS):
+        return data
+    data = {**data, "model": {k: v for k, v in model.items() if k not in FORMER_SETTINGS}}
+    if model.get("backbone_scale") is not None:
+        data["backbone_scale"] = model["backbone_scale"]
+    if isinstance(model.get("refine"), dict) and "mode" in model["refine"]:
+        data["refine_mode"] = model["refine"]["mode"]
+    return data
 
 
 def replace_stage(config: TrainConfig, **stage_fields: Any) -> TrainConfig:

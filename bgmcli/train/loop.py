@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,6 +18,7 @@ from bgmcli.api import build_model
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
 from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
+from bgmcli.model.selection import SELECTORS
 from bgmcli.model.start_weights import load_start_weights
 from bgmcli.train import distributed
 from bgmcli.train.batches import (
@@ -176,7 +177,6 @@ def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
             _save(run, st, run.out / f"step-{run.step}.pt")
     if cfg.bn_batches:
         _recalibrate(run, st, loader.dataset, val_set)
-    run.model.config = run.config.model
     distributed.barrier(run.dist)
 
 
@@ -187,9 +187,8 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
             f"{stage}.batch {cfg.batch} is too small for {dist.world} process(es): "
             f"each needs at least 2 samples"
         )
-    if stage == "refine":  # train the refiner with the stage's k; inference picks its own
-        model.config = replace(config.model, refine=replace(config.model.refine, k=cfg.k))
-    net = StageNet(model, stage).train()
+    settings = config.settings(cfg)  # the refiner trains with the stage's k
+    net = StageNet(model, stage, settings).train()
     optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
     start_lrs = [group["lr"] for group in optimizer.param_groups]  # before a resume scales them
     amp = config.amp and dist.device.type == "cuda"
@@ -197,8 +196,10 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
     if run.resumed is not None and run.resumed["stage"] == stage:
         optimizer.load_state_dict(run.resumed["optimizer"])
         scaler.load_state_dict(run.resumed["scaler"])
-    # "threshold" may pick no patch and "none" never runs the refiner: DDP must not wait for it
-    unused = stage == "refine" and config.model.refine.mode in ("threshold", "none")
+    # a data-dependent selection may pick no patch, and "none" never runs the refiner: DDP must
+    # not wait for its gradients
+    strategy = SELECTORS[settings.mode]
+    unused = stage == "refine" and not (strategy.static and strategy.refines)
     ddp_net = distributed.wrap(net, dist, find_unused=unused)
     return _Stage(stage, cfg, net, ddp_net, optimizer, scaler, amp, start_lrs)
 

@@ -7,17 +7,20 @@ from torch import nn
 
 from bgmcli.errors import BgmError
 from bgmcli.model.matting import clamp_unit
+from bgmcli.model.settings import InferenceSettings
 from bgmcli.train.config import StageConfig
 from bgmcli.train.losses import base_loss, refine_loss
 
 
 class StageNet(nn.Module):
     """Stage "base": the base network alone at its input resolution (as the paper's MattingBase);
-    stage "refine": base + refiner end to end. forward returns the stage's loss."""
+    stage "refine": base + refiner end to end, run with `settings` (the training config's, with
+    the stage's k: `TrainConfig.settings`). forward returns the stage's loss."""
 
-    def __init__(self, model: nn.Module, stage: str):
+    def __init__(self, model: nn.Module, stage: str, settings: InferenceSettings | None = None):
         super().__init__()
         self.model, self.stage = model, stage
+        self.settings = settings
 
     def train(self, mode: bool = True) -> StageNet:
         """In stage "refine" the base network's BatchNorm keeps the statistics of stage "base":
@@ -40,7 +43,9 @@ class StageNet(nn.Module):
     def outputs(self, src, bgr):
         """What the stage's loss is computed from: (alpha, foreground, error) at the base
         network's resolution in stage base, the whole MattingOutput in stage refine."""
-        return self.predict(src, bgr) if self.stage == "base" else self.model(src, bgr)
+        if self.stage == "base":
+            return self.predict(src, bgr)
+        return self.model(src, bgr, self.settings)
 
     def loss(self, outputs, true_pha, true_fgr) -> torch.Tensor:
         if self.stage == "base":
@@ -52,7 +57,7 @@ class StageNet(nn.Module):
         if self.stage == "base":
             out = self.model.base(src, bgr)
             return out.pha_sm, clamp_unit(out.fgr_residual_sm + src), out.err_sm
-        out = self.model(src, bgr)
+        out = self.model(src, bgr, self.settings)
         return out.pha, out.fgr, out.err_sm
 
 

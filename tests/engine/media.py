@@ -130,8 +130,8 @@ def random_checkpoint(path: Path) -> Path:
     import torch
 
     from bgmcli.api import build_model
-    from bgmcli.config import ModelConfig
     from bgmcli.model.checkpoint import save_checkpoint
+    from bgmcli.model.config import ModelConfig
 
     with torch.random.fork_rng():
         torch.manual_seed(0)

@@ -62,6 +62,8 @@ def bad_inputs(media, tmp_path):
         "cuda without a gpu": (["--device", "cuda"], "no CUDA GPU"),
         "bad time": (["--start", "ten"], "--start 'ten' is not a time"),
         "bad scale": (["--backbone-scale", "1/0"], "--backbone-scale"),
+        "zero k": (["--k", "0"], "k must be a positive integer, got 0"),
+        "negative k": (["--k", "-5"], "k must be a positive integer, got -5"),
     }
 
 
@@ -70,7 +72,8 @@ def bad_inputs(media, tmp_path):
     [
         "missing input", "not a video", "truncated video", "corrupt video",
         "missing background", "unreadable background", "unknown output type", "unknown format",
-        "unwritable destination", "cuda without a gpu", "bad time", "bad scale",
+        "unwritable destination", "cuda without a gpu", "bad time", "bad scale", "zero k",
+        "negative k",
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_no_final_output(capsys, media, tmp_path, case):

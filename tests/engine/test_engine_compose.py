@@ -4,16 +4,11 @@ import pytest
 import torch
 
 from bgmcli.engine.compose import GREEN, open_target, picture, to_uint8
-from bgmcli.engine.job import (
-    MatteConfig,
-    parse_output_types,
-    parse_scale,
-    parse_time,
-)
+from bgmcli.engine.job import MatteConfig, parse_output_types, parse_time
 from bgmcli.engine.sources import open_source
 from bgmcli.errors import BgmError
-from bgmcli.inference_settings import base_scale, default_k
 from bgmcli.model.matting import MattingOutput
+from bgmcli.model.settings import base_scale, default_k, parse_scale
 
 
 def fake_output(height=6, width=10):
