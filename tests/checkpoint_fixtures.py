@@ -1,14 +1,12 @@
-"""Helpers for the checkpoint, info and export tests: lively random models and an in-process
-`bgm` runner that goes through the app's own error handling (one line, exit 2)."""
+"""Helpers for the checkpoint, info and export tests: lively random models in our format and
+the official one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 
-from bgmcli.cli import app
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
 
@@ -28,12 +26,3 @@ def save_official_style(path: Path, model: MattingModel) -> Path:
     """A bare state dict, as the official BackgroundMattingV2 .pth files are."""
     torch.save(model.state_dict(), path)
     return path
-
-
-def run_bgm(capsys, *args) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `bgm ARGS` run in this process."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        app(args=[str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err

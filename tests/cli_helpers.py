@@ -7,12 +7,14 @@ import pytest
 from bgmcli.cli import app
 
 
-def bgm(args, capsys) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `bgm ARGS`."""
-    with pytest.raises(SystemExit) as exc:
+def run_bgm(capsys, *args) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `bgm ARGS` run in this process, through the app's own
+    error handling."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
         app(args=[str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
 
 
 def assert_one_line_error(code: int, err: str, *needles: str) -> None:

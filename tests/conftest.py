@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import torch
 
@@ -26,10 +28,19 @@ def frame_pair():
     return make_frame_pair(128, 160)
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread: the two cores are shared with other test processes and jobs."""
+@contextmanager
+def single_thread():
+    """One torch thread: the two cores are shared with other test processes and jobs, and tiny
+    inputs run faster and steadier on one (no OpenMP spinning)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    with single_thread():
+        yield

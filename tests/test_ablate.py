@@ -17,7 +17,8 @@ from bgmcli.ablate.studies import ORDER, load_studies, parse_study
 from bgmcli.cli import app
 from bgmcli.errors import BgmError
 from bgmcli.model.settings import scale_k
-from tests.cli_helpers import assert_one_line_error, bgm
+from tests.cli_helpers import assert_one_line_error, run_bgm
+from tests.conftest import single_thread
 
 SMOKE = ["--preset", "smoke", "--resolution", "128x96", "--frames", "1", "--iters", "1"]
 
@@ -130,11 +131,8 @@ def smoke_run(tmp_path_factory):
     out = root / "out"
     args = ["ablate", "--study", "patch-count", *SMOKE, "--eval-data", "synthetic",
             "--eval-data", real, "--out", out]  # fmt: skip
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.raises(SystemExit) as exc:
+    with single_thread(), pytest.raises(SystemExit) as exc:
         app(args=[str(a) for a in args])
-    torch.set_num_threads(before)
     assert exc.value.code == 0
     return out, args
 
@@ -164,7 +162,7 @@ def test_a_second_run_skips_finished_variants_and_redoes_a_lost_one(smoke_run, c
     out, args = smoke_run
     (out / "patch-count" / "k5000.json").unlink()
     before = (out / "patch-count" / "k1000.json").stat().st_mtime_ns
-    code, _, err = bgm(args, capsys)
+    code, _, err = run_bgm(capsys, *args)
     assert code == 0
     assert "patch-count/k1000: done before, skipped" in err
     assert "patch-count/k5000: evaluating" in err
@@ -176,15 +174,15 @@ def test_a_second_run_skips_finished_variants_and_redoes_a_lost_one(smoke_run, c
 def test_a_checkpoint_of_the_wrong_architecture_is_refused(smoke_run, capsys):
     out, _ = smoke_run
     aspp_model = next((out / "checkpoints").glob("mobilenetv2-aspp-*/model.pt"))
-    code, _, err = bgm(["ablate", "--study", "aspp", *SMOKE, "--out", out / "other",
+    code, _, err = run_bgm(capsys, "ablate", "--study", "aspp", *SMOKE, "--out", out / "other",
                         "--checkpoint", f"no-aspp={aspp_model}", "--checkpoint",
-                        f"aspp={aspp_model}"], capsys)  # fmt: skip
+                        f"aspp={aspp_model}")  # fmt: skip
     assert_one_line_error(code, err, "no-aspp", "needs mobilenetv2 (no-ASPP")
     assert not (out / "other" / "aspp").exists()  # refused before any work
 
 
 def test_list_names_every_study(capsys):
-    code, out, _ = bgm(["ablate", "--list"], capsys)
+    code, out, _ = run_bgm(capsys, "ablate", "--list")
     assert code == 0
     assert [line.split(":")[0] for line in out.strip().splitlines()] == list(ORDER)
 
@@ -206,7 +204,7 @@ def test_list_names_every_study(capsys):
 )
 def test_bad_input_is_one_line_and_exit_2(extra, needle, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = bgm(["ablate", "--out", tmp_path / "out", *extra], capsys)
+    code, _, err = run_bgm(capsys, "ablate", "--out", tmp_path / "out", *extra)
     assert_one_line_error(code, err, needle)
     assert not list((tmp_path / "out").glob("*/*.json"))
 

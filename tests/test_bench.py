@@ -10,20 +10,13 @@ import pytest
 import torch
 
 from bgmcli.bench import plan_sweep, refined_fraction, run_sweep
-from bgmcli.cli import app
 from bgmcli.errors import BgmError
 from bgmcli.measure import PeakMemory, percentile
+from tests.cli_helpers import run_bgm
 
 # one thread: quicker than two when other jobs share the CPUs, and the same code paths
 TINY = ["-r", "64x48", "--device", "cpu", "--threads", "1", "--iters", "2", "--warmup", "1"]
 METRICS = ("fps", "latency_p50_ms", "latency_p90_ms", "base_ms", "refine_ms")
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        app(args=list(args))
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def test_rows_are_well_formed():
@@ -53,7 +46,7 @@ def test_sweep_is_the_cartesian_product():
 
 
 def test_json_output_parses_one_row_per_configuration(capsys):
-    code, out, _ = run_cli(capsys, "bench", *TINY, "--batch", "1,2", "--json")
+    code, out, _ = run_bgm(capsys, "bench", *TINY, "--batch", "1,2", "--json")
     assert code == 0
     rows = json.loads(out)
     assert [row["batch"] for row in rows] == [1, 2]
@@ -61,7 +54,7 @@ def test_json_output_parses_one_row_per_configuration(capsys):
 
 
 def test_table_output(capsys):
-    code, out, _ = run_cli(capsys, "bench", *TINY, "--iters", "1", "--refine", "none")
+    code, out, _ = run_bgm(capsys, "bench", *TINY, "--iters", "1", "--refine", "none")
     assert code == 0
     assert "64x48" in out and "FPS" in out
 
@@ -77,7 +70,7 @@ def test_table_output(capsys):
     ],
 )
 def test_bad_options_are_one_line_errors(capsys, args, message):
-    code, out, err = run_cli(capsys, "bench", *args)
+    code, out, err = run_bgm(capsys, "bench", *args)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("bgm: error:") and message in err
 
@@ -127,7 +120,7 @@ def test_checkpoint_is_measured_through_load_model(tmp_path, capsys):
 
     path = tmp_path / "pytorch_mobilenetv2.pth"  # official layout: a bare state dict
     torch.save(build_model(ModelConfig(backbone="mobilenetv2")).state_dict(), path)
-    code, out, _ = run_cli(capsys, "bench", *TINY, "--checkpoint", str(path), "--json")
+    code, out, _ = run_bgm(capsys, "bench", *TINY, "--checkpoint", str(path), "--json")
     assert code == 0
     (row,) = json.loads(out)
     assert row["checkpoint"] == str(path) and row["backbone"] == "mobilenetv2"

@@ -10,7 +10,8 @@ import sys
 import pytest
 import torch
 
-from tests.checkpoint_fixtures import lively_model, run_bgm, save_official_style
+from tests.checkpoint_fixtures import lively_model, save_official_style
+from tests.cli_helpers import run_bgm
 
 
 class Opaque:

@@ -11,7 +11,8 @@ import torch
 from bgmcli.model.checkpoint import save_checkpoint
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
-from tests.checkpoint_fixtures import lively_model, run_bgm, save_official_style
+from tests.checkpoint_fixtures import lively_model, save_official_style
+from tests.cli_helpers import run_bgm
 
 META = {"source": "bgm train", "command": "bgm train --preset tiny", "steps": 1200}
 ABLATION = {"backbone": "mobilenetv2", "aspp": False, "kernel_size": 1}

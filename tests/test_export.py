@@ -20,7 +20,8 @@ from bgmcli.model.export import (
     run_onnx,
 )
 from bgmcli.model.settings import parse_resolution
-from tests.checkpoint_fixtures import lively_model, run_bgm
+from tests.checkpoint_fixtures import lively_model
+from tests.cli_helpers import run_bgm
 
 SHAPE = (2, 3, 64, 96)  # batch 2: the patch indexing must keep frames apart
 K = 40  # of 16 x 24 = 384 quarter-resolution locations
@@ -35,14 +36,7 @@ CASES = [
     ("onnx", "threshold"),
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: much quicker than two when other jobs share the CPUs; same results."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from bgmcli.errors import BgmError
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel
 from bgmcli.model.tflite_weights import load_tflite_weights, read_conv_layers, read_tensors
-from tests.cli_helpers import assert_one_line_error, bgm
+from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.train_fixtures import use_dataset_fn_in_cli
 
 PRETRAINED = Path(__file__).resolve().parents[2] / "shared" / "pretrained"
@@ -30,12 +30,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -187,22 +182,22 @@ def _empty_tflite_model() -> bytes:
 def test_train_records_the_origin_and_info_shows_it(tmp_path, capsys, monkeypatch):
     use_dataset_fn_in_cli(monkeypatch)
     out = tmp_path / "run"
-    code, _, err = bgm(["train", "--preset", "smoke", "--stage", "base", "--steps", "1",
+    code, _, err = run_bgm(capsys, "train", "--preset", "smoke", "--stage", "base", "--steps", "1",
                         "--backbone-weights", DEEPLAB, "--out", out, "--device", "cpu",
-                        "--quiet"], capsys)  # fmt: skip
+                        "--quiet")  # fmt: skip
     assert code == 0, err
-    code, text, _ = bgm(["info", out / "model.pt", "--json"], capsys)
+    code, text, _ = run_bgm(capsys, "info", out / "model.pt", "--json")
     start = json.loads(text)["start_weights"]
     assert start["file"] == DEEPLAB.name and len(start["sha256"]) == 64
     assert start["kind"] == "DeepLabV3-MobileNetV2 Pascal VOC (Coral test_data, Apache-2.0)"
     assert start["loaded"] == "backbone + ASPP 1x1/pooling/projection"
-    code, text, _ = bgm(["info", out / "last.pt"], capsys)
+    code, text, _ = run_bgm(capsys, "info", out / "last.pt")
     assert code == 0 and "start weights kind" in text and "Coral test_data" in text
 
 
 def test_train_refuses_the_tflite_file_for_resnet(tmp_path, capsys, monkeypatch):
     use_dataset_fn_in_cli(monkeypatch)
-    code, _, err = bgm(["train", "--preset", "smoke", "--backbone", "resnet50",
+    code, _, err = run_bgm(capsys, "train", "--preset", "smoke", "--backbone", "resnet50",
                         "--backbone-weights", DEEPLAB, "--out", tmp_path / "o", "--device",
-                        "cpu"], capsys)  # fmt: skip
+                        "cpu")  # fmt: skip
     assert_one_line_error(code, err, "mobilenetv2 only, not resnet50")

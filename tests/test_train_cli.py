@@ -6,17 +6,16 @@ import pytest
 import torch
 
 from bgmcli.cli import app
-from tests.cli_helpers import assert_one_line_error, bgm
+from tests.cli_helpers import assert_one_line_error, run_bgm
+from tests.conftest import single_thread
 from tests.train_fixtures import use_dataset_fn_in_cli
 
 
 @pytest.fixture(autouse=True)
 def stand_in_data(monkeypatch):
     use_dataset_fn_in_cli(monkeypatch)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with single_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +26,22 @@ def base_run(tmp_path_factory):
     use_dataset_fn_in_cli(mp)
     try:
         with pytest.raises(SystemExit) as exc:
-            app(args=["train", "--preset", "smoke", "--stage", "base", "--steps", "1",
-                      "--out", str(out), "--device", "cpu", "--quiet"])  # fmt: skip
+            app(
+                args=[
+                    "train",
+                    "--preset",
+                    "smoke",
+                    "--stage",
+                    "base",
+                    "--steps",
+                    "1",
+                    "--out",
+                    str(out),
+                    "--device",
+                    "cpu",
+                    "--quiet",
+                ]
+            )
     finally:
         mp.undo()
     assert exc.value.code == 0
@@ -36,14 +49,16 @@ def base_run(tmp_path_factory):
 
 
 def test_smoke_run_prints_validation_and_a_summary(tmp_path, capsys):
-    code, out, _ = bgm(["train", "--preset", "smoke", "--out", tmp_path, "--device", "cpu"], capsys)
+    code, out, _ = run_bgm(
+        capsys, "train", "--preset", "smoke", "--out", tmp_path, "--device", "cpu"
+    )
     assert code == 0
     assert "8 steps; val MAD" in out and str(tmp_path / "model.pt") in out
     assert (tmp_path / "last.pt").exists() and (tmp_path / "metrics.jsonl").exists()
 
 
 def test_unknown_preset(tmp_path, capsys):
-    code, _, err = bgm(["train", "--preset", "huge", "--out", tmp_path], capsys)
+    code, _, err = run_bgm(capsys, "train", "--preset", "huge", "--out", tmp_path)
     assert_one_line_error(code, err, "unknown preset 'huge'", "smoke")
 
 
@@ -61,57 +76,100 @@ def test_unknown_preset(tmp_path, capsys):
 def test_bad_config_file_names_the_field(tmp_path, capsys, text, needle):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    code, _, err = bgm(["train", "--preset", "smoke", "--config", path, "--out", tmp_path / "o"],
-                       capsys)  # fmt: skip
+    code, _, err = run_bgm(
+        capsys, "train", "--preset", "smoke", "--config", path, "--out", tmp_path / "o"
+    )
     assert_one_line_error(code, err, needle)
 
 
 def test_data_folder_that_matches_no_layout(tmp_path, capsys):
-    code, _, err = bgm(["train", "--preset", "smoke", "--data", "folders", "--data-root",
-                        tmp_path / "nothing", "--out", tmp_path / "o", "--device", "cpu"],
-                       capsys)  # fmt: skip
+    code, _, err = run_bgm(
+        capsys,
+        "train",
+        "--preset",
+        "smoke",
+        "--data",
+        "folders",
+        "--data-root",
+        tmp_path / "nothing",
+        "--out",
+        tmp_path / "o",
+        "--device",
+        "cpu",
+    )
     assert_one_line_error(code, err, "nothing")
 
 
 def test_resume_without_a_checkpoint(tmp_path, capsys):
-    code, _, err = bgm(["train", "--preset", "smoke", "--out", tmp_path, "--resume"], capsys)
+    code, _, err = run_bgm(capsys, "train", "--preset", "smoke", "--out", tmp_path, "--resume")
     assert_one_line_error(code, err, "no checkpoint to resume")
 
 
 def test_a_folder_holding_a_run_needs_resume(base_run, capsys):
-    code, _, err = bgm(["train", "--preset", "smoke", "--out", base_run], capsys)
+    code, _, err = run_bgm(capsys, "train", "--preset", "smoke", "--out", base_run)
     assert_one_line_error(code, err, "already holds a training run", "--resume")
 
 
 def test_resume_with_another_architecture(base_run, capsys):
-    code, _, err = bgm(["train", "--preset", "smoke", "--out", base_run, "--resume",
-                        "--backbone", "resnet50"], capsys)  # fmt: skip
+    code, _, err = run_bgm(
+        capsys,
+        "train",
+        "--preset",
+        "smoke",
+        "--out",
+        base_run,
+        "--resume",
+        "--backbone",
+        "resnet50",
+    )
     assert_one_line_error(code, err, "another architecture", "resnet50")
 
 
 def test_init_from_a_checkpoint_of_another_architecture(base_run, tmp_path, capsys):
-    code, _, err = bgm(["train", "--preset", "smoke", "--stage", "refine", "--init",
-                        base_run / "model.pt", "--backbone", "resnet50", "--out", tmp_path],
-                       capsys)  # fmt: skip
+    code, _, err = run_bgm(
+        capsys,
+        "train",
+        "--preset",
+        "smoke",
+        "--stage",
+        "refine",
+        "--init",
+        base_run / "model.pt",
+        "--backbone",
+        "resnet50",
+        "--out",
+        tmp_path,
+    )
     assert_one_line_error(code, err, "does not fit a resnet50 model")
 
 
 def test_batch_too_small_and_bad_workers(tmp_path, capsys):
     path = tmp_path / "b.yaml"
     path.write_text("base: {batch: 1}\n")
-    code, _, err = bgm(["train", "--preset", "smoke", "--config", path, "--out", tmp_path / "o",
-                        "--device", "cpu"], capsys)  # fmt: skip
+    code, _, err = run_bgm(
+        capsys,
+        "train",
+        "--preset",
+        "smoke",
+        "--config",
+        path,
+        "--out",
+        tmp_path / "o",
+        "--device",
+        "cpu",
+    )
     assert_one_line_error(code, err, "base.batch 1")
-    code, _, err = bgm(["train", "--preset", "smoke", "--workers", "-1", "--out", tmp_path / "p"],
-                       capsys)  # fmt: skip
+    code, _, err = run_bgm(
+        capsys, "train", "--preset", "smoke", "--workers", "-1", "--out", tmp_path / "p"
+    )
     assert_one_line_error(code, err, "--workers")
 
 
 def test_resume_continues_and_a_finished_run_has_nothing_left(tmp_path, capsys):
     args = ["train", "--preset", "smoke", "--stage", "base", "--out", tmp_path, "--device", "cpu"]
-    assert bgm([*args, "--steps", "1", "--quiet"], capsys)[0] == 0
-    code, out, _ = bgm([*args, "--steps", "2", "--resume"], capsys)
+    assert run_bgm(capsys, *args, "--steps", "1", "--quiet")[0] == 0
+    code, out, _ = run_bgm(capsys, *args, "--steps", "2", "--resume")
     assert code == 0 and "2 steps; val MAD" in out
     assert torch.load(tmp_path / "last.pt", weights_only=True)["step"] == 2
-    code, out, _ = bgm([*args, "--steps", "2", "--resume"], capsys)
+    code, out, _ = run_bgm(capsys, *args, "--steps", "2", "--resume")
     assert code == 0 and "nothing left to train" in out

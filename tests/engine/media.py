@@ -174,17 +174,6 @@ def media(tmp_path_factory) -> Media:
     return Media(tmp_path_factory.mktemp("media"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny frames: one thread is faster and steadier than several (no OpenMP spinning)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class Recorder:
     """A Reporter that keeps what the engine reports."""
 

@@ -3,24 +3,14 @@ stderr, exit code 2, and nothing under a final output name."""
 
 import pytest
 
-from bgmcli.cli import app
 from bgmcli.engine import sinks
+from tests.cli_helpers import run_bgm
 from tests.engine.media import final_names
-
-
-def bgm(capsys, *args) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `bgm ARGS`, in this process, through the app's own
-    error handling."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        app(args=[str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def matte(capsys, media, out, *args, clip=None):
     base = ["matte", clip or media.short, "--bg", media.plate, "-o", out]
-    return bgm(capsys, *base, "--checkpoint", media.checkpoint, "--k", "100", *args)
+    return run_bgm(capsys, *base, "--checkpoint", media.checkpoint, "--k", "100", *args)
 
 
 def test_matte_writes_outputs_and_a_summary_line(capsys, media, tmp_path):
@@ -37,7 +27,7 @@ def test_quiet_prints_nothing(capsys, media, tmp_path):
 
 
 def test_warnings_are_one_line_each(capsys, media, tmp_path):
-    code, _, err = bgm(
+    code, _, err = run_bgm(
         capsys, "matte", media.short, "--bg", media.small_plate, "-o", tmp_path, "-q",
         "--checkpoint", media.checkpoint, "--k", "100",
     )  # fmt: skip
@@ -94,7 +84,7 @@ def test_bad_input_is_one_line_exit_2_and_no_final_output(capsys, media, tmp_pat
             options[flag] = value
         else:
             extra += [flag, value]
-    code, stdout, err = bgm(
+    code, stdout, err = run_bgm(
         capsys, "matte", options["--clip"], "--bg", options["--bg"], "-o", options["-o"],
         "--checkpoint", media.checkpoint, "--k", "100", "-q", *extra,
     )  # fmt: skip
@@ -125,5 +115,5 @@ def test_existing_output_needs_overwrite(capsys, media, tmp_path):
 
 
 def test_missing_background_option_is_a_usage_error(capsys, media):
-    code, _, err = bgm(capsys, "matte", media.short)
+    code, _, err = run_bgm(capsys, "matte", media.short)
     assert code == 2 and "--bg" in err and err.count("\n") == 1
