@@ -20,7 +20,7 @@ import torch
 
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import evaluate
-from bgmcli.api import load_model
+from bgmcli.loading import load_model
 from bgmcli.model.difference_key import DifferenceKey, fit_thresholds
 
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "alphamatting-lowres"

@@ -27,11 +27,11 @@ import torch
 from PIL import Image
 from skimage import data
 
-from bgmcli.api import build_model, load_model
 from bgmcli.engine.compose import GREEN, to_float
 from bgmcli.engine.pipeline import Batch, Matter
 from bgmcli.engine.sinks import FORMATS, open_sink, plan_outputs
 from bgmcli.engine.sources import VideoSource
+from bgmcli.loading import build_model, load_model
 from bgmcli.model.checkpoint import save_checkpoint
 from bgmcli.model.config import ModelConfig
 

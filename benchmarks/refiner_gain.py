@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import variant_settings
-from bgmcli.api import load_model
+from bgmcli.loading import load_model
 from bgmcli.metrics import grad, mad
 from bgmcli.model.settings import parse_resolution
 

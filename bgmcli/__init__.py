@@ -14,9 +14,9 @@ __all__ = [
 def __getattr__(name: str):
     # Lazy: `bgm --version` and `bgm --help` should not pay for importing torch.
     if name in ("load_model", "build_model"):
-        from bgmcli import api
+        from bgmcli import loading
 
-        return getattr(api, name)
+        return getattr(loading, name)
     if name == "MattingOutput":
         from bgmcli.model.matting import MattingOutput
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.api import load_model, prepare_for_inference
 from bgmcli.benchdata import MIN_SIDE, calibrated_random_model, synthetic_pair
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model, prepare_for_inference
 from bgmcli.measure import PeakMemory, measure, percentile, synchronize
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.settings import InferenceSettings, parse_resolution, parse_scale, resolve

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from bgmcli.api import build_model
+from bgmcli.loading import build_model
 from bgmcli.model.calibration import calibrate_random_weights
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.matting import MattingModel

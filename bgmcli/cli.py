@@ -160,8 +160,8 @@ def matte(
     ] = False,
 ) -> None:
     """Matte a video or images against a clean background plate: alpha, foreground, composite."""
-    from bgmcli.engine.job import MatteConfig, parse_output_types, parse_time
     from bgmcli.engine.matte import MatteInterrupted, run_matte
+    from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
     from bgmcli.model.settings import parse_scale
 
     config = MatteConfig(
@@ -377,10 +377,10 @@ def ablate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Run the ablation studies of the paper: tables, results.json/csv, report.md and plots."""
-    from bgmcli.ablate import command
+    from bgmcli.ablate import workflow
 
     if list_:
-        for line in command.list_studies():
+        for line in workflow.list_studies():
             console.print(line, markup=False, soft_wrap=True)
         return
     if study is None:
@@ -388,7 +388,7 @@ def ablate(
     from bgmcli.ablate.studies import load_studies
 
     studies = load_studies(study)
-    options = command.build_options(
+    options = workflow.build_options(
         out=out, preset=preset, checkpoints=checkpoint, eval_data=eval_data,
         resolution=resolution, frames=frames, device=device, rerun=rerun, iters=iters,
     )  # fmt: skip
@@ -398,7 +398,7 @@ def ablate(
             err_console.print(line, markup=False)
 
     with _TrainProgress(quiet) as progress:
-        result = command.run_ablate(studies, options, log, progress)
+        result = workflow.run_ablate(studies, options, log, progress)
     if json_:
         import json
 
@@ -586,7 +586,7 @@ def export(
     Tracing fixes the input shape: the file accepts src and bgr of shape exactly
     (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
     """
-    from bgmcli.api import load_model
+    from bgmcli.loading import load_model
     from bgmcli.model.export import TOLERANCE, export_model
     from bgmcli.model.settings import parse_resolution
 
@@ -623,7 +623,7 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Show a checkpoint's architecture, parameter count, config and origin."""
-    from bgmcli.model.summary import describe_checkpoint
+    from bgmcli.model.checkpoint_info import describe_checkpoint
 
     summary = describe_checkpoint(checkpoint, backbone=backbone)
     if as_json:

@@ -1,7 +1,7 @@
 """Store a trained model as the bundled default: half precision, our checkpoint format, with
 where it came from in its meta; then check that the fp16 copy predicts what the fp32 one does.
 
-    python scripts/ship_bundled_model.py RUN_DIR/model.pt [--out bgmcli/models/default.pt]
+    python scripts/ship_bundled_model.py RUN_DIR/model.pt [--out bgmcli/weights/default.pt]
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.api import build_model, load_model
 from bgmcli.benchdata import synthetic_pair
+from bgmcli.loading import build_model, load_model
 from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
 from bgmcli.model.config import model_config
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "bgmcli" / "models" / "default.pt"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "bgmcli" / "weights" / "default.pt"
 
 
 def main() -> None:

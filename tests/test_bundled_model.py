@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from bgmcli import load_model
-from bgmcli.api import BUNDLED_MODEL
+from bgmcli.loading import BUNDLED_MODEL
 from bgmcli.model.checkpoint import read_checkpoint, split_checkpoint
 
 

@@ -95,12 +95,12 @@ def _solidity(pha: torch.Tensor) -> float:
 
 
 def test_ragged_shapes_are_deterministic_alphas_with_concave_outlines():
-    from bgmcli.data import shapes, synthetic
+    from bgmcli.data import outlines, synthetic
 
     gray = synthetic.photo_crop(np.random.default_rng(3), (96, 96))[0].mean(0)
     for make in (
-        lambda rng: shapes.foliage(rng, (96, 96)),
-        lambda rng: shapes.photo_shape(rng, gray),
+        lambda rng: outlines.foliage(rng, (96, 96)),
+        lambda rng: outlines.photo_shape(rng, gray),
     ):
         solidities = []
         for seed in range(6):

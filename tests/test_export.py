@@ -9,8 +9,8 @@ import onnx
 import pytest
 import torch
 
-from bgmcli.api import load_model
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model
 from bgmcli.model.checkpoint import save_checkpoint
 from bgmcli.model.export import (
     atomic_write,

@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from bgmcli.api import build_model, prepare_for_inference
+from bgmcli.loading import build_model, prepare_for_inference
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.inference import InferenceMattingModel
 from bgmcli.model.settings import InferenceSettings

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from bgmcli.ablate.evaluate import variant_settings
-from bgmcli.api import build_model, load_model
 from bgmcli.bench import plan_sweep
 from bgmcli.engine import matte
-from bgmcli.engine.job import MatteConfig
+from bgmcli.engine.matte_config import MatteConfig
 from bgmcli.errors import BgmError
+from bgmcli.loading import build_model, load_model
 from bgmcli.model.config import ModelConfig, model_config
 from bgmcli.model.difference_key import DifferenceKey
 from bgmcli.model.settings import InferenceSettings, base_scale, default_k, resolve
@@ -81,7 +81,7 @@ def test_load_model_applies_the_rule_to_each_frame(one_thread):
 
 def test_matte_takes_its_defaults_from_the_rule(monkeypatch):
     calls = []
-    monkeypatch.setattr("bgmcli.api.load_model", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr("bgmcli.loading.load_model", lambda *a, **kw: calls.append(kw))
     info = SimpleNamespace(width=640, height=360)
     config = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"))
     matte._load_model(config, info, torch.device("cpu"))

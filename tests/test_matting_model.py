@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bgmcli.api import build_model
+from bgmcli.loading import build_model
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.settings import InferenceSettings
 from tests.conftest import calibrate_random_weights, make_frame_pair

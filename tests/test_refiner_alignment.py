@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bgmcli.api import build_model, prepare_for_inference
+from bgmcli.loading import build_model, prepare_for_inference
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.refiner import HIDDEN_CHANNELS, WIDTHS
 from bgmcli.model.settings import InferenceSettings

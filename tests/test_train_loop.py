@@ -8,8 +8,8 @@ import pytest
 import torch
 import yaml
 
-from bgmcli.api import load_model
 from bgmcli.config import to_dict
+from bgmcli.loading import load_model
 from bgmcli.train.config import build_train_config, config_from_checkpoint
 from bgmcli.train.loop import train
 from tests.train_fixtures import dataset_fn
@@ -203,8 +203,8 @@ def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alph
 
 
 def test_a_learning_rate_of_0_freezes_that_part(tmp_path):
-    from bgmcli.api import build_model
     from bgmcli.errors import BgmError
+    from bgmcli.loading import build_model
     from bgmcli.model.config import ModelConfig
     from bgmcli.train.stagenet import param_groups
 
@@ -223,7 +223,7 @@ def test_a_learning_rate_of_0_freezes_that_part(tmp_path):
 
 
 def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
-    from bgmcli.api import build_model
+    from bgmcli.loading import build_model
     from bgmcli.model.config import ModelConfig
     from bgmcli.train.stagenet import StageNet
 

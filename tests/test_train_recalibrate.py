@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from bgmcli.api import build_model
+from bgmcli.loading import build_model
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.settings import InferenceSettings
 from bgmcli.train.recalibrate import calibration_batches, recalibrate_batchnorm

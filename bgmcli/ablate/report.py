@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from rich.table import Table
 
-from bgmcli.files import atomic_write
+from bgmcli.atomic import atomic_write
 
 REFINED = "refined_fraction"
 MINUS = "\N{MINUS SIGN}"

@@ -20,8 +20,8 @@ from bgmcli.ablate.checkpoints import cache_dir, trained_checkpoint, variant_tra
 from bgmcli.ablate.evalsets import EvalSet, open_eval_set
 from bgmcli.ablate.evaluate import crop_box, evaluate, predict_alpha
 from bgmcli.ablate.studies import Study, Variant
+from bgmcli.atomic import atomic_write
 from bgmcli.errors import BgmError
-from bgmcli.files import atomic_write
 
 RESULT_VERSION = 2  # bump when a variant file's meaning changes: old files are recomputed
 # 2: the base scale follows the frame size (bgmcli.model.settings), 1/2 on ~800 px images
@@ -118,7 +118,7 @@ class Runner:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def evaluate_variant(self, study: Study, variant: Variant, model_path: Path) -> list[dict]:
-        from bgmcli.api import load_model
+        from bgmcli.loading import load_model
 
         model = load_model(model_path, refine=variant.refine, k=variant.k,
                            threshold=variant.threshold, device=self.opts.device)  # fmt: skip

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from bgmcli.data import augment, shapes
+from bgmcli.data import augment, outlines
 
 Size = tuple[int, int]
 SHAPE_SETS = ("blobs", "mixed")  # outlines of the subject: smooth ellipses only, or also ragged
@@ -102,13 +102,13 @@ def subject(rng: np.random.Generator, hw: Size, shape_set: str = "blobs") -> tor
     """The subject's alpha before hair and veils. "mixed": half the subjects are smooth ellipses,
     a quarter have a photograph's level line as outline, a quarter are leaves or petals."""
     if shape_set == "blobs":
-        return shapes.silhouette(rng, hw)
+        return outlines.silhouette(rng, hw)
     pick = rng.random()
     if pick < 0.5:
-        return shapes.silhouette(rng, hw)
+        return outlines.silhouette(rng, hw)
     if pick < 0.75:
-        return shapes.photo_shape(rng, photo_crop(rng, hw)[0].mean(0))
-    return shapes.foliage(rng, hw)
+        return outlines.photo_shape(rng, photo_crop(rng, hw)[0].mean(0))
+    return outlines.foliage(rng, hw)
 
 
 def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Tensor,
@@ -116,8 +116,8 @@ def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Ten
     """Alpha with silhouette, hair and veil; recolours `fgr` where the strands are."""
     body = subject(rng, hw, shape_set)
     n_hair = int(rng.integers(0, 150)) if rng.random() < 0.7 else 0
-    hair = shapes.strands(rng, body, n_hair)
-    pha = shapes.over(body, hair)
+    hair = outlines.strands(rng, body, n_hair)
+    pha = outlines.over(body, hair)
     if rng.random() < 0.6:
         # Hair colour: dark/natural, or the background's own colour (the hardest case).
         hair_col = _colours(rng, 1)[0] * rng.uniform(0.2, 1.0)
@@ -126,7 +126,7 @@ def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Ten
         only = hair * (1 - body)
         fgr = fgr * (1 - only) + hair_col * only
     if rng.random() < 0.3:
-        pha = shapes.over(pha, shapes.veil(rng, hw))
+        pha = outlines.over(pha, outlines.veil(rng, hw))
     return fgr, pha
 
 

@@ -15,7 +15,7 @@ from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.engine.audio import AudioCopy
 from bgmcli.engine.backgrounds import Background
 from bgmcli.engine.compose import open_target, target_tensor, to_float
-from bgmcli.engine.job import MatteConfig, Reporter, SilentReporter
+from bgmcli.engine.matte_config import MatteConfig, Reporter, SilentReporter
 from bgmcli.engine.pipeline import EncoderThread, Matter, Prefetch, batches, run_pipeline
 from bgmcli.engine.sinks import (
     FORMATS,
@@ -152,7 +152,7 @@ def _stopped(exc: BaseException, frames: int, outputs) -> BaseException:
 
 
 def _load_model(config: MatteConfig, info: SourceInfo, device: torch.device):
-    from bgmcli.api import load_model
+    from bgmcli.loading import load_model
 
     settings = config.settings().for_frame(info.width, info.height)
     return load_model(

@@ -14,9 +14,9 @@ from typing import Any
 
 import torch
 
+from bgmcli.atomic import atomic_write
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
-from bgmcli.files import atomic_write
 from bgmcli.model.backbones import backbone_of
 from bgmcli.model.config import ModelConfig, model_config
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from bgmcli.atomic import atomic_write
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
-from bgmcli.files import atomic_write
-from bgmcli.model.exportable import ExportableMatting
 from bgmcli.model.matting import MattingModel, MattingOutput
+from bgmcli.model.traceable import TraceableMatting
 
 FORMATS = ("torchscript", "onnx")
 INPUT_NAMES = ("src", "bgr")
@@ -61,7 +61,7 @@ def export_model(
         raise BgmError(f"batch size must be at least 1, got {batch_size}")
     width, height = resolution
     shape = (batch_size, 3, height, width)
-    core = ExportableMatting(model, shape)
+    core = TraceableMatting(model, shape)
     device = next(model.parameters()).device
     src, bgr = (x.to(device) for x in example_inputs(shape))
     writer = _write_torchscript if format == "torchscript" else _write_onnx

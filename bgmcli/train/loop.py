@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import torch
 from torch.utils.data import DataLoader
 
-from bgmcli.api import build_model
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
+from bgmcli.loading import build_model
 from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
 from bgmcli.model.selection import SELECTORS
 from bgmcli.model.start_weights import load_start_weights

@@ -129,7 +129,7 @@ def random_checkpoint(path: Path) -> Path:
     1), so mattes vary across the frame and the refiner has something to do."""
     import torch
 
-    from bgmcli.api import build_model
+    from bgmcli.loading import build_model
     from bgmcli.model.checkpoint import save_checkpoint
     from bgmcli.model.config import ModelConfig
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from bgmcli.engine.compose import GREEN, open_target, picture, to_uint8
-from bgmcli.engine.job import MatteConfig, parse_output_types, parse_time
+from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
 from bgmcli.engine.sources import open_source
 from bgmcli.errors import BgmError
 from bgmcli.model.matting import MattingOutput

@@ -3,12 +3,12 @@ nothing under a final name, and say so; existing outputs are refused before any 
 
 import pytest
 
-from bgmcli.api import load_model
 from bgmcli.engine import matte as matte_module
 from bgmcli.engine import sinks
-from bgmcli.engine.job import MatteConfig
 from bgmcli.engine.matte import MatteInterrupted, run_matte
+from bgmcli.engine.matte_config import MatteConfig
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model
 from tests.engine.media import final_names
 
 

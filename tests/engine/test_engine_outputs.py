@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bgmcli.engine.job import OUTPUT_TYPES, MatteConfig
 from bgmcli.engine.matte import run_matte
+from bgmcli.engine.matte_config import OUTPUT_TYPES, MatteConfig
 from tests.engine.media import Recorder, decode, final_names
 
 ALL = tuple(OUTPUT_TYPES)

@@ -15,7 +15,7 @@ from bgmcli.model.selection import SELECTORS, Selection
 from bgmcli.model.settings import InferenceSettings
 
 
-class ExportableMatting(MattingModel):
+class TraceableMatting(MattingModel):
     """MattingModel for tracing at one input shape (B, 3, H, W) with `settings` decided for it
     (`for_frame`) and baked in; forward returns a plain tuple."""
 

@@ -22,7 +22,7 @@ from bgmcli.model.inference import InferenceMattingModel
 from bgmcli.model.matting import MattingModel
 from bgmcli.model.settings import InferenceSettings
 
-BUNDLED_MODEL = Path(__file__).parent / "models" / "default.pt"
+BUNDLED_MODEL = Path(__file__).parent / "weights" / "default.pt"
 
 
 def load_model(
