@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from bgmcli import load_model
-from bgmcli.benchdata import CPU, synthetic_pair
-from bgmcli.measure import PeakMemory, percentile, status_kb
+from bgmcli.bench.frames import CPU, synthetic_pair
+from bgmcli.bench.measure import PeakMemory, percentile, status_kb
 from bgmcli.model.settings import parse_resolution
 
 sys.path.insert(0, str(Path(__file__).parent))

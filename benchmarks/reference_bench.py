@@ -13,14 +13,14 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.bench import (
+from bgmcli.bench.frames import CPU, calibration_size, synthetic_pair
+from bgmcli.bench.measure import measure, percentile
+from bgmcli.bench.sweep import (
     COMPILE_CALLS,
     refined_fraction,
     split_values,
 )
-from bgmcli.benchdata import CPU, calibration_size, synthetic_pair
 from bgmcli.devices import resolve_device, resolve_dtype
-from bgmcli.measure import measure, percentile
 from bgmcli.model.calibration import calibrate_random_weights
 from bgmcli.model.settings import parse_resolution, resolve
 

@@ -1,7 +1,9 @@
-"""Matting errors as the benchmark code defines them: SAD, MSE, MAD, Grad, Conn, foreground, dtSSD.
+"""Matting errors as the benchmark code defines them: SAD, MSE, MAD, Grad, Conn, foreground, dtSSD,
+and the fraction of a frame the refiner refined.
 
 Pure functions on float arrays in [0, 1] (float32 is computed in float32, anything else in
-float64); each docstring names the reference it follows and its units.
+float64; `refined_fraction` takes the model's `ref_sm` tensor); each docstring names the
+reference it follows and its units.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -334,3 +337,13 @@ def compute_all(pred_pha, true_pha, mask=None) -> dict[str, float]:
     """The five alpha metrics of one frame, keyed sad mse mad grad conn (units as above)."""
     p, t, mask = _check(pred_pha, true_pha, mask, ndim=2)
     return {f.__name__: f(p, t, mask) for f in (sad, mse, mad, grad, conn)}
+
+
+def refined_fraction(ref_sm: torch.Tensor, height: int, width: int) -> float:
+    """Fraction of the frame's pixels inside refined 4x4 patches. A quarter-resolution location
+    covers a 4x4 patch; patches of the padded border count only their in-frame pixels."""
+    ref = ref_sm.float().flatten(0, 1)  # (B, Hq, Wq)
+    rows = (height - 4 * torch.arange(ref.shape[1], device=ref.device)).clamp(0, 4)
+    cols = (width - 4 * torch.arange(ref.shape[2], device=ref.device)).clamp(0, 4)
+    covered = torch.einsum("bhw,h,w->", ref, rows.float(), cols.float())
+    return float(covered) / (ref.shape[0] * height * width)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.benchdata import synthetic_pair
+from bgmcli.bench.frames import synthetic_pair
 from bgmcli.loading import build_model, load_model
 from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
 from bgmcli.model.config import model_config

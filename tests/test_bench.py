@@ -9,9 +9,10 @@ import time
 import pytest
 import torch
 
-from bgmcli.bench import plan_sweep, refined_fraction, run_sweep
+from bgmcli.bench.measure import PeakMemory, percentile
+from bgmcli.bench.sweep import plan_sweep, run_sweep
 from bgmcli.errors import BgmError
-from bgmcli.measure import PeakMemory, percentile
+from bgmcli.metrics import refined_fraction
 from tests.cli_helpers import run_bgm
 
 # one thread: quicker than two when other jobs share the CPUs, and the same code paths
@@ -127,7 +128,7 @@ def test_checkpoint_is_measured_through_load_model(tmp_path, capsys):
 
 
 def test_cpu_peak_memory_without_kernel_reset(monkeypatch):
-    monkeypatch.setattr("bgmcli.measure.reset_rss_peak", lambda: False)  # a sampling thread
+    monkeypatch.setattr("bgmcli.bench.measure.reset_rss_peak", lambda: False)  # a sampling thread
     memory = PeakMemory(torch.device("cpu"))
     block = torch.ones(64 * 2**20 // 4)
     time.sleep(0.05)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bgmcli.ablate.evaluate import variant_settings
-from bgmcli.bench import plan_sweep
+from bgmcli.bench.sweep import plan_sweep
 from bgmcli.engine import matte
 from bgmcli.engine.matte_config import MatteConfig
 from bgmcli.errors import BgmError

@@ -10,9 +10,8 @@ import numpy as np
 import torch
 
 from bgmcli.ablate.evalsets import EvalSet
-from bgmcli.bench import refined_fraction
-from bgmcli.measure import measure, percentile
-from bgmcli.metrics import compute_all, fgr_l1, fgr_mse
+from bgmcli.bench.measure import measure, percentile
+from bgmcli.metrics import compute_all, fgr_l1, fgr_mse, refined_fraction
 from bgmcli.model.settings import InferenceSettings
 
 ALPHA_METRICS = ("sad", "mse", "mad", "grad", "conn")

@@ -54,6 +54,18 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # the validation rows
     model_path: Path | None = None
 
+    def summary(self) -> str:
+        """Validation MAD over the run, and val loss over the last stage (stages' losses differ)."""
+        rows = self.history
+        if not rows:
+            return f"{self.steps} steps, nothing left to train -> {self.model_path}"
+        stage = [r for r in rows if r["stage"] == rows[-1]["stage"]]
+        return (
+            f"{self.steps} steps; val MAD {rows[0]['mad']:.4f} -> {rows[-1]['mad']:.4f}, "
+            f"{rows[-1]['stage']} val loss {stage[0]['val_loss']:.4f} -> "
+            f"{stage[-1]['val_loss']:.4f} -> {self.model_path}"
+        )
+
 
 @dataclass
 class _Run:

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import torch
 
-from bgmcli.benchdata import MIN_SIDE, calibrated_random_model, synthetic_pair
+from bgmcli.bench.frames import MIN_SIDE, calibrated_random_model, synthetic_pair
+from bgmcli.bench.measure import PeakMemory, measure, percentile, synchronize
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
 from bgmcli.loading import load_model, prepare_for_inference
-from bgmcli.measure import PeakMemory, measure, percentile, synchronize
+from bgmcli.metrics import refined_fraction
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.settings import InferenceSettings, parse_resolution, parse_scale, resolve
 
@@ -61,23 +62,24 @@ def split_values(values: Iterable[object] | None) -> list[str]:
 
 def plan_sweep(
     *,
-    resolution: Sequence[object] = ("hd",),
-    backbone: Sequence[object] = (),
-    refine: Sequence[object] = ("error",),
-    k: Sequence[object] = (),
-    backbone_scale: Sequence[object] = (),
-    precision: Sequence[object] = ("fp32",),
-    device: Sequence[object] = ("auto",),
-    batch: Sequence[object] = (1,),
-    threads: Sequence[object] = (),
-    checkpoint: Sequence[object] = (),
+    resolution: Sequence[object] | None = None,
+    backbone: Sequence[object] | None = None,
+    refine: Sequence[object] | None = None,
+    k: Sequence[object] | None = None,
+    backbone_scale: Sequence[object] | None = None,
+    precision: Sequence[object] | None = None,
+    device: Sequence[object] | None = None,
+    batch: Sequence[object] | None = None,
+    threads: Sequence[object] | None = None,
+    checkpoint: Sequence[object] | None = None,
     iters: int = 10,
     warmup: int = 2,
     compile: bool = False,
 ) -> list[BenchConfig]:
-    """The cartesian product of the option values, validated before anything runs.
-
-    Empty `k` / `backbone_scale` mean `bgm matte`'s defaults for each resolution (`resolve`)."""
+    """The cartesian product of the option values, validated before anything runs. An option
+    not given (None or empty) has its default here: hd, mobilenetv2 (or the checkpoint's),
+    error, fp32, auto, batch 1, torch's threads; `k` / `backbone_scale` then follow `bgm
+    matte`'s rule for each resolution (`resolve`)."""
     if iters < 1:
         raise BgmError(f"--iters must be at least 1, got {iters}")
     if warmup < 0:
@@ -240,16 +242,6 @@ def time_split(model, src, bgr, device, iters: int) -> tuple[float | None, float
     return percentile(base_ms, 50), percentile(refine_ms, 50)
 
 
-def refined_fraction(ref_sm: torch.Tensor, height: int, width: int) -> float:
-    """Fraction of the frame's pixels inside refined 4x4 patches. A quarter-resolution location
-    covers a 4x4 patch; patches of the padded border count only their in-frame pixels."""
-    ref = ref_sm.float().flatten(0, 1)  # (B, Hq, Wq)
-    rows = (height - 4 * torch.arange(ref.shape[1], device=ref.device)).clamp(0, 4)
-    cols = (width - 4 * torch.arange(ref.shape[2], device=ref.device)).clamp(0, 4)
-    covered = torch.einsum("bhw,h,w->", ref, rows.float(), cols.float())
-    return float(covered) / (ref.shape[0] * height * width)
-
-
 def _clock(device: torch.device) -> float:
     synchronize(device)
     return time.perf_counter()
@@ -290,7 +282,6 @@ __all__ = [
     "BenchConfig",
     "PeakMemory",
     "plan_sweep",
-    "refined_fraction",
     "run_config",
     "run_sweep",
 ]

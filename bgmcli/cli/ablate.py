@@ -1,0 +1,76 @@
+"""`bgm ablate`: studies -> bgmcli.ablate.workflow -> tables, or the rows as JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bgmcli.cli.app import app, console, err_console
+from bgmcli.cli.render import TrainProgress
+from bgmcli.errors import BgmError
+
+
+@app.command()
+def ablate(
+    study: Annotated[
+        str | None, typer.Option(help="A study name, all, or a study YAML file (see --list).")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
+    preset: Annotated[str, typer.Option(help="Training preset of models not given.")] = "quick",
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(metavar="VARIANT=PATH", help="Weights of a variant (repeatable)."),
+    ] = None,
+    eval_data: Annotated[
+        list[str] | None,
+        typer.Option(help="synthetic, or a folder: alphamatting, src/bgr/pha or dataset layout."),
+    ] = None,
+    resolution: Annotated[str, typer.Option(help="hd, 4k or WxH of the synthetic set.")] = "hd",
+    frames: Annotated[
+        int | None, typer.Option(help="Frames per set (default: 16 synthetic, all real).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    out: Annotated[Path, typer.Option(help="Results, report, plots, cached models.")] = Path(
+        "ablation"
+    ),
+    json_: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
+    rerun: Annotated[bool, typer.Option("--rerun", help="Recompute finished variants.")] = False,
+    iters: Annotated[int, typer.Option(help="Timed runs per FPS figure.")] = 3,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Run the ablation studies of the paper: tables, results.json/csv, report.md and plots."""
+    from bgmcli.ablate import workflow
+
+    if list_:
+        for line in workflow.list_studies():
+            console.print(line, markup=False, soft_wrap=True)
+        return
+    if study is None:
+        raise BgmError("--study is required (a study name, all, or a YAML file; see --list)")
+    from bgmcli.ablate.studies import load_studies
+
+    studies = load_studies(study)
+    options = workflow.build_options(
+        out=out, preset=preset, checkpoints=checkpoint, eval_data=eval_data,
+        resolution=resolution, frames=frames, device=device, rerun=rerun, iters=iters,
+    )  # fmt: skip
+
+    def log(line: str) -> None:
+        if not quiet:
+            err_console.print(line, markup=False)
+
+    with TrainProgress(quiet) as progress:
+        result = workflow.run_ablate(studies, options, log, progress)
+    if json_:
+        import json
+
+        console.print_json(json.dumps(result["rows"]))
+        return
+    from bgmcli.ablate.report import study_tables
+
+    for summary in result["summaries"]:
+        for table in study_tables(summary, result["rows"]):
+            console.print(table)
+    console.print(f"results, report and plots in {options.out}", markup=False)
