@@ -169,3 +169,14 @@ def test_cli_export_bad_options_fail_in_one_line(checkpoint, tmp_path, capsys, o
     assert code == 2
     assert stderr.count("\n") == 1 and message in stderr
     assert not out.exists()
+
+
+def test_export_decides_the_settings_for_its_resolution(checkpoint):
+    """`bgm export -r 4k` runs what `bgm matte` runs on 4K frames: 1/8 and k 20 000."""
+    from bgmcli.model.traceable import TraceableMatting
+
+    model = load_model(checkpoint, k=None)
+    settings = TraceableMatting(model, (1, 3, 2160, 3840)).settings
+    assert (settings.backbone_scale, settings.k) == (0.125, 20_000)
+    settings = TraceableMatting(model, (1, 3, 1080, 1920)).settings
+    assert (settings.backbone_scale, settings.k) == (0.25, 5_000)

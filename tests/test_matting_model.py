@@ -92,3 +92,15 @@ def test_clamp_unit_clamps_values_but_passes_gradients_of_saturated_outputs():
     (out - 0.3).abs().sum().backward()
     assert raw.grad.tolist() == [-1.0, 0.0, 1.0]
     assert torch.equal(clamp_unit(torch.tensor([-2.0, 3.5])), torch.tensor([0.0, 1.0]))
+
+
+def test_every_registered_backbone_is_recognised_by_its_signature_alone():
+    """Official files carry no config: their backbone is told by the registry's signatures."""
+    from bgmcli.model.backbones import BACKBONES
+    from bgmcli.model.checkpoint import infer_architecture
+
+    for name, entry in BACKBONES.items():
+        keys = {f"backbone.{key}": None for key in entry.build().state_dict()}
+        assert infer_architecture(keys)["backbone"] == name
+        others = [other for other, b in BACKBONES.items() if b.matches(keys, "backbone.")]
+        assert others == [name]

@@ -9,6 +9,7 @@ import typer
 
 from bgmcli.cli.app import BACKBONE_HELP, REFINE_HELP, app, console, err_console
 from bgmcli.cli.render import MatteProgress
+from bgmcli.engine.sinks import FORMATS
 
 
 @app.command()
@@ -41,8 +42,8 @@ def matte(
         str | None,
         typer.Option(
             metavar="FORMAT",
-            help="mp4 (H.264; alpha as grey), mov (ProRes 4444 with alpha), webm (VP9 with "
-            "alpha), png (sequences; RGBA com/fgr). (default: mp4 for videos, png for images)",
+            help=", ".join(f"{name} ({fmt.summary})" for name, fmt in FORMATS.items())
+            + ". (default: mp4 for videos, png for images)",
         ),
     ] = None,
     target: Annotated[

@@ -21,9 +21,12 @@ from bgmcli.errors import BgmError
 
 @dataclass(frozen=True)
 class Format:
+    """An output format (`--output-format`): FORMATS is the one list, help text included."""
+
     name: str
     codec: str | None  # the PyAV encoder; None for PNG files
     alpha: bool  # com and fgr are written as RGBA
+    summary: str  # for `bgm matte --help`
     pix_fmt: str = ""
     pix_fmt_alpha: str = ""
     options: dict = field(default_factory=dict)
@@ -35,6 +38,7 @@ FORMATS = {
         "mp4",
         "libx264",
         False,
+        "H.264; alpha as grey",
         "yuv420p",
         # veryfast: half the CPU of "fast" for the same size at CRF 18 (it competes with the model)
         options={"crf": "18", "preset": "veryfast"},
@@ -43,16 +47,25 @@ FORMATS = {
         # 14 kB a frame instead of 4
         grey_options={"crf": "18", "preset": "ultrafast"},
     ),  # fmt: skip
-    "mov": Format("mov", "prores_ks", True, "yuv444p10le", "yuva444p10le", {"profile": "4444"}),
+    "mov": Format(
+        "mov",
+        "prores_ks",
+        True,
+        "ProRes 4444 with alpha",
+        "yuv444p10le",
+        "yuva444p10le",
+        {"profile": "4444"},
+    ),  # fmt: skip
     "webm": Format(
         "webm",
         "libvpx-vp9",
         True,
+        "VP9 with alpha",
         "yuv420p",
         "yuva420p",
         {"crf": "30", "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"},
     ),  # fmt: skip
-    "png": Format("png", None, True),
+    "png": Format("png", None, True, "sequences; RGBA com/fgr"),
 }
 
 
