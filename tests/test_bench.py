@@ -68,6 +68,9 @@ def test_table_output(capsys):
         (["--device", "cpu", "--precision", "fp16"], "fp16 is not supported on the CPU"),
         (["--backbone", "vgg16"], "unknown backbone 'vgg16'"),
         (["--k", "many"], "--k expects integers"),
+        (["--k", "0"], "k must be a positive integer, got 0"),
+        (["--k", "-3"], "k must be a positive integer, got -3"),
+        (["--refine", "best"], "unknown refine mode 'best'; known: error, random"),
     ],
 )
 def test_bad_options_are_one_line_errors(capsys, args, message):

@@ -159,6 +159,7 @@ def test_cli_export_says_which_shape_the_file_accepts(checkpoint, tmp_path, caps
         (["-f", "tflite"], "unknown export format 'tflite'"),
         (["-f", "onnx", "--opset", "9"], "opset 9 is not supported"),
         (["-f", "onnx", "--refine", "best"], "unknown refine mode 'best'"),
+        (["-f", "onnx", "--k", "0"], "k must be a positive integer, got 0"),
         (["-f", "onnx", "-r", "big"], "resolution 'big'"),
         (["-f", "onnx", "-o", "."], "is a directory"),
     ],
