@@ -57,7 +57,7 @@ def load_model(
     """
     if str(checkpoint) == DIFFERENCE_KEY:
         return DifferenceKey(backbone_scale=backbone_scale).to(resolve_device(device)).eval()
-    path = Path(checkpoint) if checkpoint is not None else _bundled_model()
+    path = Path(checkpoint) if checkpoint is not None else bundled_model_path()
     settings = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k,
                                  threshold=threshold)  # fmt: skip
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
@@ -88,7 +88,8 @@ def prepare_for_inference(
     return model.to(device)
 
 
-def _bundled_model() -> Path:
+def bundled_model_path() -> Path:
+    """The bundled model's file; a one-line error where this version has none."""
     if not BUNDLED_MODEL.exists():
         raise BgmError(
             "no bundled model in this version yet: pass --checkpoint with an official "

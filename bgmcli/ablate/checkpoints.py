@@ -13,9 +13,10 @@ from bgmcli.config import to_dict
 from bgmcli.train.config import StageConfig, TrainConfig, build_train_config
 
 
-def variant_train_config(preset: str, architecture: dict[str, Any]) -> TrainConfig:
-    """The preset's recipe with the variant's architecture (backbone, aspp, kernel_size)."""
-    return build_train_config(preset, overrides={"model": dict(architecture)})
+def variant_train_config(preset: str, architecture: dict[str, Any], seed: int = 0) -> TrainConfig:
+    """The preset's recipe with the variant's architecture (backbone, aspp, kernel_size) and a
+    seed: every variant of a study trains with the same steps and, per seed, the same start."""
+    return build_train_config(preset, overrides={"model": dict(architecture), "seed": seed})
 
 
 # Fields (of a stage, and of the whole config) added after models were first cached, with the
@@ -55,10 +56,13 @@ def config_hash(config: TrainConfig) -> str:
 
 
 def cache_dir(out: Path, config: TrainConfig) -> Path:
-    """OUT/checkpoints/<backbone>-<aspp|noaspp>-k<kernel>-<hash>: readable and unique."""
+    """OUT/checkpoints/<backbone>-<aspp|noaspp>-k<kernel>[-seed<N>]-<hash>: readable and unique.
+    The hash covers the seed; the name shows it from seed 1 on, so seed 0's models (cached
+    before seeds were an option) keep their names."""
     model = config.model
     head = "aspp" if model.aspp else "noaspp"
-    name = f"{model.backbone}-{head}-k{model.kernel_size}-{config_hash(config)}"
+    seed = f"-seed{config.seed}" if config.seed else ""
+    name = f"{model.backbone}-{head}-k{model.kernel_size}{seed}-{config_hash(config)}"
     return Path(out) / "checkpoints" / name
 
 

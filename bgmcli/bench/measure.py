@@ -51,6 +51,26 @@ def measure(
     return Timing(latencies, memory.peak_mb(), out)
 
 
+def measure_alternated(
+    fns: dict[str, Callable[[], Any]], device: torch.device, iters: int, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Latencies (ms) of several calls timed in turn, A, B, C, A, B, C, ..., so that a drift of
+    the machine (clock, other load) reaches each of them alike; each warmed up `warmup` times."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    latencies: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(iters):
+        for name, fn in fns.items():
+            synchronize(device)
+            start = time.perf_counter()
+            out = fn()
+            synchronize(device)
+            latencies[name].append((time.perf_counter() - start) * 1e3)
+            del out
+    return latencies
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile with linear interpolation (numpy's default), for short lists too."""
     ordered = sorted(values)
