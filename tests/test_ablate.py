@@ -20,7 +20,8 @@ from bgmcli.model.settings import scale_k
 from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.conftest import single_thread
 
-SMOKE = ["--preset", "smoke", "--resolution", "128x96", "--frames", "1", "--iters", "1"]
+SMOKE = ["--preset", "smoke", "--resolution", "128x96", "--frames", "1", "--iters", "1",
+         "--fps-resolutions", "64x48", "--fps-iters", "1"]  # fmt: skip
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -125,12 +126,13 @@ def test_synthetic_set_is_seeded_and_at_the_study_resolution():
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    """patch-count on two sets with a smoke-trained model, run once for the module."""
+    """patch-count (on the bundled model) and aspp (smoke-trained, two seeds) on two sets, run
+    once for the module."""
     root = tmp_path_factory.mktemp("ablate")
     real = make_alphamatting_folder(root / "am")
     out = root / "out"
-    args = ["ablate", "--study", "patch-count", *SMOKE, "--eval-data", "synthetic",
-            "--eval-data", real, "--out", out]  # fmt: skip
+    args = ["ablate", "--study", "patch-count,aspp", *SMOKE, "--seeds", "2",
+            "--eval-data", "synthetic", "--eval-data", real, "--out", out]  # fmt: skip
     with single_thread(), pytest.raises(SystemExit) as exc:
         app(args=[str(a) for a in args])
     assert exc.value.code == 0
@@ -140,35 +142,88 @@ def smoke_run(tmp_path_factory):
 def test_a_run_writes_rows_tables_report_and_plots(smoke_run):
     out, _ = smoke_run
     rows = json.loads((out / "results.json").read_text())
-    assert len(rows) == 3 * 2
-    assert {r["variant"] for r in rows} == {"k1000", "k5000", "k10000"}
+    assert len(rows) == (3 + 2) * 2  # one row per variant and set, seeds averaged
+    assert {r["variant"] for r in rows} == {"k1000", "k5000", "k10000", "aspp", "no-aspp"}
     assert {r["eval_set"] for r in rows} == {"synthetic-128x96", "am"}
     for row in rows:
-        for key in ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "fps"):
+        for key in ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "fps", "fps_64x48"):
             assert isinstance(row[key], float) and row[key] >= 0, (key, row)
         assert 0 < row["refined_fraction"] <= 1 and row["frames"] == 1
-    by_k = {r["k"]: r for r in rows if r["eval_set"] == "synthetic-128x96"}
+    by_k = {r["k"]: r for r in rows if r["eval_set"] == "synthetic-128x96" and r["k"] != 5000
+            or r["variant"] == "k5000" and r["eval_set"] == "synthetic-128x96"}  # fmt: skip
     fractions = [by_k[k]["refined_fraction"] for k in (1000, 5000, 10000)]
     assert fractions == sorted(fractions) and fractions[0] < fractions[2]
     assert (out / "results.csv").read_text().splitlines()[0].startswith("study,")
-    assert "patch-count" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "patch-count" in report and "## The paper beside ours" in report
+    assert "every variant from scratch" in report
     assert (out / "plots" / "patch_count.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "patch-count" / "k1000.json").is_file()
-    assert len(list((out / "checkpoints").glob("*/model.pt"))) == 1
     assert not list(out.rglob("*.partial"))
+
+
+def test_inference_studies_run_on_the_bundled_model_without_training(smoke_run):
+    from bgmcli.loading import BUNDLED_MODEL
+
+    out, _ = smoke_run
+    rows = json.loads((out / "results.json").read_text())
+    for row in rows:
+        if row["study"] == "patch-count":
+            assert row["checkpoint"] == str(BUNDLED_MODEL) and row["seeds"] == 1
+    # only the architecture study trained: two variants, two seeds each
+    names = sorted(p.parent.name for p in (out / "checkpoints").glob("*/model.pt"))
+    assert [n.rsplit("-", 1)[0] for n in names] == [
+        "mobilenetv2-aspp-k3", "mobilenetv2-aspp-k3-seed1",
+        "mobilenetv2-noaspp-k3", "mobilenetv2-noaspp-k3-seed1",
+    ]  # fmt: skip
+
+
+def test_architecture_variants_report_the_mean_and_spread_of_their_seeds(smoke_run):
+    out, _ = smoke_run
+    rows = json.loads((out / "results.json").read_text())
+    for row in (r for r in rows if r["study"] == "aspp"):
+        assert row["seeds"] == 2 and row["seed_list"] == [0, 1]
+        assert row["mad_min"] <= row["mad"] <= row["mad_max"]
+        per_seed = [
+            json.loads((out / "aspp" / f"{row['variant']}{s}.json").read_text())["rows"]
+            for s in ("", "-seed1")
+        ]  # fmt: skip
+        mads = [next(r["mad"] for r in runs if r["eval_set"] == row["eval_set"])
+                for runs in per_seed]  # fmt: skip
+        assert row["mad"] == pytest.approx(sum(mads) / 2)
+        assert (row["mad_min"], row["mad_max"]) == (min(mads), max(mads))
+        assert row["fps_64x48_min"] <= row["fps_64x48"] <= row["fps_64x48_max"]
+    report = (out / "report.md").read_text()
+    assert "spread)" in report and "[" in report.split("## aspp")[1]
 
 
 def test_a_second_run_skips_finished_variants_and_redoes_a_lost_one(smoke_run, capsys):
     out, args = smoke_run
     (out / "patch-count" / "k5000.json").unlink()
+    (out / "aspp" / "no-aspp-seed1.json").unlink()
     before = (out / "patch-count" / "k1000.json").stat().st_mtime_ns
     code, _, err = run_bgm(capsys, *args)
     assert code == 0
     assert "patch-count/k1000: done before, skipped" in err
+    assert "aspp/no-aspp: done before, skipped" in err
     assert "patch-count/k5000: evaluating" in err
-    assert "training" not in err  # the cached model is reused
+    assert "aspp/no-aspp-seed1: evaluating" in err
+    assert "training" not in err  # the cached models are found again
+    assert "FPS at" not in err  # and the FPS measurements read back
     assert (out / "patch-count" / "k1000.json").stat().st_mtime_ns == before
-    assert len(json.loads((out / "results.json").read_text())) == 6
+    assert len(json.loads((out / "results.json").read_text())) == 10
+
+
+def test_a_bare_checkpoint_is_the_inference_studies_model(smoke_run, capsys):
+    out, _ = smoke_run
+    model = next((out / "checkpoints").glob("mobilenetv2-noaspp-k3-[0-9a-f]*/model.pt"))
+    code, _, err = run_bgm(capsys, "ablate", "--study", "refinement", *SMOKE, "--checkpoint",
+                        model, "--out", out / "given")  # fmt: skip
+    assert code == 0, err
+    rows = json.loads((out / "given" / "results.json").read_text())
+    assert {r["checkpoint"] for r in rows} == {str(model.resolve())}
+    assert {r["aspp"] for r in rows} == {False}  # the given model's architecture, whatever it is
+    assert "the paper" in (out / "given" / "report.md").read_text().lower()
 
 
 def test_a_checkpoint_of_the_wrong_architecture_is_refused(smoke_run, capsys):
@@ -193,6 +248,9 @@ def test_list_names_every_study(capsys):
         (["--study", "nope"], "unknown study 'nope'"),
         ([], "--study is required"),
         (["--study", "aspp", "--checkpoint", "aspp"], "VARIANT=PATH"),
+        (["--study", "aspp", "--seeds", "0"], "--seeds must be at least 1"),
+        (["--study", "aspp", "--fps-resolutions", "big"], "unknown resolution 'big'"),
+        (["--study", "aspp", "--fps-iters", "0"], "--fps-iters must be at least 1"),
         (["--study", "aspp", "--checkpoint", "k5000=x.pt"], "no variant 'k5000'"),
         (["--study", "aspp", "--checkpoint", "aspp=missing.pt"], "file not found"),
         (["--study", "aspp", "--eval-data", "no/such/dir"], "not 'synthetic' and not a folder"),
@@ -219,6 +277,8 @@ def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
     cosine = variant_train_config("quick", {"backbone": "mobilenetv2"})
     cosine = replace(cosine, base=replace(cosine.base, schedule="cosine"))
     assert cache_dir(Path("x"), cosine).name != "mobilenetv2-aspp-k3-5fbc3ffd1959"
+    seed1 = variant_train_config("quick", {"backbone": "mobilenetv2"}, seed=1)
+    assert cache_dir(Path("x"), seed1).name.startswith("mobilenetv2-aspp-k3-seed1-")
     for change in ({"synthetic_shapes": "mixed"}, {"plate_misalign": 1.9}):
         assert (
             cache_dir(Path("x"), replace(quick, **change)).name != cache_dir(Path("x"), quick).name

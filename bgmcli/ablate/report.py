@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from rich.table import Table
 
+from bgmcli.ablate.seeds import has_spread, separated, spread
 from bgmcli.atomic import atomic_write
 
 REFINED = "refined_fraction"
@@ -51,7 +52,7 @@ COLUMNS: dict[str, Column] = {
     "conn": Column("Conn (/1e3)", 1.0, "{:.2f}", False),
     "fgr_l1": Column("fgr L1 ×1e3", 1e3, "{:.2f}", False),
     "fgr_mse": Column("fgr MSE ×1e3", 1e3, "{:.3f}", False),
-    "fps": Column("FPS", 1.0, "{:.2f}", True),
+    "fps": Column("FPS eval", 1.0, "{:.2f}", True),
     REFINED: Column("refined %", 100.0, "{:.1f}", None),
 }
 
@@ -59,7 +60,7 @@ COLUMNS: dict[str, Column] = {
 ROW_KEYS = [
     "study", "variant", "reference", "eval_set", "k", "k_effective", "backbone", "aspp",
     "refine", "frames", "width", "height", "mad", "sad", "mse", "grad", "conn", "fgr_l1",
-    "fgr_mse", "fps", REFINED, "checkpoint",
+    "fgr_mse", "fps", "fps_hd", "fps_4k", REFINED, "seeds", "checkpoint",
 ]  # fmt: skip
 
 
@@ -124,9 +125,23 @@ def study_table_data(study: dict, rows: Sequence[dict]) -> list[TableData]:
     ]
 
 
+def table_keys(study: dict, rows: Sequence[dict]) -> list[str]:
+    """The study's columns; `fps` stands for the FPS at each measured size (fps_hd, fps_4k, ...)
+    and then on the evaluation frames; the refined fraction last."""
+    measured = [k for k in dict.fromkeys(k for row in rows for k in row) if _is_fps_at(k)]
+    keys = []
+    for key in study.get("columns", []):
+        keys += [*measured, key] if key == "fps" else [key]
+    return [key for key in keys if key != REFINED] + [REFINED]
+
+
+def _is_fps_at(key: str) -> bool:
+    return key.startswith("fps_") and not key.endswith(("_min", "_max"))
+
+
 def _table_data(study: dict, rows: list[dict]) -> TableData:
     rows = _ordered(rows, study.get("variants", []))
-    keys = [key for key in study.get("columns", []) if key != REFINED] + [REFINED]
+    keys = table_keys(study, rows)
     first = rows[0]
     title = (
         f"{study['name']} — {first['eval_set']} "
@@ -144,15 +159,21 @@ def _table_data(study: dict, rows: list[dict]) -> TableData:
         label = f"{row['variant']} (ref)" if is_ref else str(row["variant"])
         cells = [Cell(label), Cell(_k_text(row))]
         for key in keys:
-            ref_value = None if is_ref or reference is None else reference.get(key)
-            cells.append(_metric_cell(key, row.get(key), ref_value, best[key]))
+            ref = None if is_ref else reference
+            cells.append(_metric_cell(key, row, ref, best[key]))
         table.rows.append(cells)
     return table
 
 
 def column_of(key: str) -> Column:
-    """Known metric, or a generic unscaled column so an unexpected key still renders."""
-    return COLUMNS.get(key) or Column(key, 1.0, "{:.4g}", None)
+    """Known metric, FPS at a size (fps_hd -> "FPS HD"), or a generic unscaled column so an
+    unexpected key still renders."""
+    if key in COLUMNS:
+        return COLUMNS[key]
+    if _is_fps_at(key):
+        return Column(f"FPS {key[4:].upper() if key[4:] in ('hd', '4k') else key[4:]}", 1.0,
+                      "{:.2f}", True)  # fmt: skip
+    return Column(key, 1.0, "{:.4g}", None)
 
 
 def _ordered(rows: list[dict], variants: Sequence[str]) -> list[dict]:
@@ -186,23 +207,38 @@ def _display(key: str, value: Any) -> str:
 
 def _best_values(key: str, rows: list[dict]) -> set[str]:
     """Displayed strings of the best value; compared as displayed so visual ties are all marked.
-    Empty when the column is informational, has fewer than two values or all of them tie."""
+    Empty when the column is informational, has fewer than two values or all of them tie, or
+    (seeds) when the best one's range overlaps another's: no variant is best beyond noise."""
     higher = column_of(key).higher_is_better
-    values = [v for v in (finite(row.get(key)) for row in rows) if v is not None]
+    present = [row for row in rows if finite(row.get(key)) is not None]
+    values = [finite(row.get(key)) for row in present]
     if higher is None or len(values) < 2:
         return set()
     shown = {_display(key, v) for v in values}
     if len(shown) < 2:
         return set()
-    return {_display(key, max(values) if higher else min(values))}
+    top = present[values.index(max(values) if higher else min(values))]
+    if has_spread(top, key) and not all(separated(top, r, key) for r in present if r is not top):
+        return set()
+    return {_display(key, finite(top[key]))}
 
 
-def _metric_cell(key: str, value: Any, ref_value: Any, best: set[str]) -> Cell:
-    text = _display(key, value)
+def _metric_cell(key: str, row: dict, reference: dict | None, best: set[str]) -> Cell:
+    """The value (the mean over seeds, with [min–max], where there are several), its change
+    against the reference, and whether that change is within the seeds' spread."""
+    text = _display(key, row.get(key))
+    marked = text in best
+    if has_spread(row, key):
+        low, high = spread(row, key)
+        text += f" [{_display(key, low)}–{_display(key, high)}]"
     change = ""
-    if column_of(key).higher_is_better is not None:  # a % change of a % only confuses
-        change = relative_change(value, ref_value)
-    return Cell(text, change, text in best)
+    if column_of(key).higher_is_better is not None and reference is not None:
+        change = relative_change(row.get(key), reference.get(key))  # not a % of a %
+        seeded = has_spread(row, key) or has_spread(reference, key)
+        if change and seeded:
+            apart = separated(row, reference, key)
+            change = change[:-1] + (", beyond spread)" if apart else ", within spread)")
+    return Cell(text, change, marked)
 
 
 def relative_change(value: Any, reference: Any) -> str:
@@ -229,7 +265,12 @@ def _k_text(row: dict) -> str:
 def _legend(study: dict, best: str) -> str:
     ref = study.get("reference")
     text = f"best per column {best}"
-    return f"{text}; (±x%): change relative to the reference {ref}" if ref else text
+    text = f"{text}; (±x%): change relative to the reference {ref}" if ref else text
+    return text + (
+        "; [a–b]: min–max over the seeds (FPS at a size: over its timed runs); "
+        "within spread: the two ranges overlap, so the difference is not a finding; "
+        "beyond spread: they do not"
+    )
 
 
 # ---------------------------------------------------------------- rich
@@ -239,12 +280,13 @@ def study_tables(study: dict, rows: Sequence[dict]) -> list[Table]:
     """Rich tables of one study, one per eval set; the best value of a column is bold with a '*'
     suffix so it still shows in plain (non-colour) output."""
     from rich import box
+    from rich.markup import escape
 
     tables = []
     for data in study_table_data(study, rows):
         table = Table(
             title=data.title,
-            caption=_legend(study, "marked *"),
+            caption=escape(_legend(study, "marked *")),
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
@@ -272,9 +314,11 @@ def markdown_report(
 ) -> str:
     """report.md: the caller's header, then an overview of the cross-study plots and a section
     per study (description, one table per eval set, its own plots)."""
+    from bgmcli.ablate.paper_report import overview_markdown
+
     plots = list(plots)
     owned = {plot for study in studies for plot in _study_plots(study, plots)}
-    parts = [header.strip(), ""]
+    parts = [header.strip(), "", *overview_markdown(studies, rows)]
     overview = [plot for plot in plots if plot not in owned]
     if overview:
         parts += ["## Overview", "", *(_image(plot) for plot in overview), ""]
@@ -284,9 +328,12 @@ def markdown_report(
 
 
 def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list[str]:
+    from bgmcli.ablate.paper_report import study_paper_markdown
+
     lines = [f"## {study['name']}", ""]
     if study.get("description"):
         lines += [study["description"], ""]
+    lines += study_paper_markdown(study, rows)
     tables = study_table_data(study, rows)
     if not tables:
         lines += ["_No results._", ""]

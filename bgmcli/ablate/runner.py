@@ -1,6 +1,7 @@
-"""Runs studies: resolves each variant's model (given, or trained once and cached), evaluates it
-on every evaluation set, and writes OUT/<study>/<variant>.json as soon as the variant is done, so
-an interrupted run resumes where it stopped."""
+"""Runs studies: resolves each variant's model (the inference studies' one model, or per seed a
+trained and cached one: models.py), evaluates it on every evaluation set, and writes
+OUT/<study>/<variant>[-seedN].json as soon as that run is done; then each study's FPS at HD and
+4K (speed.py) into OUT/<study>/fps.json. An interrupted run resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from bgmcli.ablate.checkpoints import cache_dir, trained_checkpoint, variant_train_config
 from bgmcli.ablate.evalsets import EvalSet, open_eval_set
 from bgmcli.ablate.evaluate import crop_box, evaluate, predict_alpha
+from bgmcli.ablate.models import INFERENCE_MODEL, model_spec, resolve_spec, seeds_of
+from bgmcli.ablate.speed import DEFAULT_RESOLUTIONS, alternated_fps
 from bgmcli.ablate.studies import Study, Variant
 from bgmcli.atomic import atomic_write
 from bgmcli.errors import BgmError
@@ -39,6 +41,9 @@ class AblateOptions:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     rerun: bool = False
     iters: int = 3
+    seeds: int = 1  # models per architecture variant (seeds 0 .. seeds-1)
+    fps_resolutions: list[str] = field(default_factory=lambda: list(DEFAULT_RESOLUTIONS))
+    fps_iters: int = 3  # timed runs per variant and resolution
 
 
 Log = Callable[[str], None]
@@ -52,6 +57,7 @@ class Runner:
         self.sets: list[EvalSet] | None = None
         self.timings: dict[str, float] = {}  # variant -> seconds spent evaluating it this run
         self.crop_boxes: dict[str, tuple[int, int, int, int]] = {}  # per set: found once
+        self.fps_info: dict[str, dict] = {}  # study -> how its FPS at HD / 4K was measured
 
     def eval_sets(self) -> list[EvalSet]:
         if self.sets is None:
@@ -60,79 +66,105 @@ class Runner:
         return self.sets
 
     def run(self, studies: list[Study]) -> list[dict]:
+        """One row per study, variant, seed (None: a single run) and evaluation set."""
         check_checkpoint_keys(self.opts.checkpoints, studies)
         rows: list[dict] = []
         for study in studies:
+            study_rows = []
             for variant in study.variants:
-                rows += self.run_variant(study, variant)
+                for seed in seeds_of(self.opts.checkpoints, study, variant, self.opts.seeds):
+                    study_rows += self.run_variant(study, variant, seed)
+            fps = self.run_fps(study)
+            rows += [row | fps.get(row["variant"], {}) for row in study_rows]
         return rows
 
-    def run_variant(self, study: Study, variant: Variant) -> list[dict]:
-        path = self.opts.out / study.name / f"{variant.name}.json"
-        checkpoint = self.checkpoint_spec(study, variant)
-        key = self.result_key(variant, checkpoint)
+    def run_variant(self, study: Study, variant: Variant, seed: int | None) -> list[dict]:
+        label = f"{study.name}/{variant.name}" + (f"-seed{seed}" if seed else "")
+        path = self.opts.out / study.name / f"{label.split('/', 1)[1]}.json"
+        spec = self.spec(study, variant, seed)
+        key = self.result_key(variant, spec, seed)
         saved = _read_json(path)
         if saved and saved.get("key") == key and not self.opts.rerun:
-            self.log(f"{study.name}/{variant.name}: done before, skipped ({path})")
+            self.log(f"{label}: done before, skipped ({path})")
             return saved["rows"]
         if saved and saved.get("key") != key and not self.opts.rerun:
-            self.log(f"{study.name}/{variant.name}: settings changed since {path}; recomputing")
-        model_path = self.resolve_checkpoint(variant, checkpoint)
+            self.log(f"{label}: settings changed since {path}; recomputing")
+        model_path = self.resolve(spec, variant, seed)
         started = time.perf_counter()
-        rows = self.evaluate_variant(study, variant, model_path)
+        rows = self.evaluate_variant(study, variant, model_path, seed)
         seconds = time.perf_counter() - started
-        self.timings[f"{study.name}/{variant.name}"] = seconds
+        self.timings[label] = seconds
         _write_json(path, {"key": key, "eval_s": round(seconds, 1), "rows": rows})
         return rows
 
-    def checkpoint_spec(self, study: Study, variant: Variant) -> dict[str, Any]:
-        """What decides the weights: a given file, or the preset's training recipe."""
-        given = self.opts.checkpoints.get(f"{study.name}/{variant.name}")
-        given = given or self.opts.checkpoints.get(variant.name)
-        if given:
-            if not Path(given).is_file():
-                raise BgmError(f"--checkpoint {variant.name}: file not found: {given}")
-            stat = Path(given).stat()
-            return {"path": str(Path(given).resolve()), "size": stat.st_size}
-        config = variant_train_config(self.opts.preset, variant.architecture())
-        return {"cache": str(cache_dir(self.opts.out, config)), "preset": self.opts.preset}
+    def spec(self, study: Study, variant: Variant, seed: int | None) -> dict[str, Any]:
+        o = self.opts
+        return model_spec(o.checkpoints, o.preset, o.out, study, variant, seed)
 
-    def resolve_checkpoint(self, variant: Variant, spec: dict[str, Any]) -> Path:
-        if "path" in spec:
-            return Path(spec["path"])
-        config = variant_train_config(self.opts.preset, variant.architecture())
-        run_dir = cache_dir(self.opts.out, config)
-        if not (run_dir / "model.pt").is_file():
-            self.log(f"training {run_dir.name} with preset {self.opts.preset} (cached for reuse)")
-        device = str(self.opts.device)
-        return trained_checkpoint(self.opts.out, config, device=device,
-                                  progress=self.train_progress)  # fmt: skip
+    def resolve(self, spec: dict[str, Any], variant: Variant, seed: int | None) -> Path:
+        o = self.opts
+        return resolve_spec(spec, o.preset, o.out, variant, seed, device=str(o.device),
+                            log=self.log, progress=self.train_progress)  # fmt: skip
 
-    def result_key(self, variant: Variant, checkpoint: dict[str, Any]) -> str:
+    def result_key(self, variant: Variant, checkpoint: dict[str, Any], seed=None) -> str:
         o = self.opts
         facts = {
             "version": RESULT_VERSION, "variant": variant.__dict__, "checkpoint": checkpoint,
             "eval": [o.eval_data, o.width, o.height, o.frames], "device": str(o.device),
-        }  # fmt: skip
-        text = json.dumps(facts, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        } | ({"seed": seed} if seed else {})  # fmt: skip
+        return _digest(facts)
 
-    def evaluate_variant(self, study: Study, variant: Variant, model_path: Path) -> list[dict]:
+    def run_fps(self, study: Study) -> dict[str, dict[str, float]]:
+        """FPS of each variant at --fps-resolutions, alternated in one process (seed 0's model
+        of a trained variant); read back from OUT/<study>/fps.json when nothing changed."""
+        o = self.opts
+        if not o.fps_resolutions:
+            return {}
+        first = {v.name: seeds_of(o.checkpoints, study, v, o.seeds)[0] for v in study.variants}
+        specs = {v.name: self.spec(study, v, first[v.name]) for v in study.variants}
+        info = {"device": str(o.device), "threads": torch.get_num_threads(),
+                "iters": o.fps_iters, "resolutions": list(o.fps_resolutions)}  # fmt: skip
+        key = _digest({"specs": specs, "variants": [v.__dict__ for v in study.variants], **info})
+        path = o.out / study.name / "fps.json"
+        saved = _read_json(path)
+        if saved and saved.get("key") == key and not o.rerun:
+            self.fps_info[study.name] = saved["info"]
+            return saved["fps"]
+        from bgmcli.loading import load_model
+
+        loaded, models = {}, {}
+        for v in study.variants:
+            model_path = self.resolve(specs[v.name], v, first[v.name])
+            if model_path not in loaded:
+                loaded[model_path] = load_model(model_path, device=o.device)
+            models[v.name] = (loaded[model_path], v)
+        self.log(f"{study.name}: FPS at {', '.join(o.fps_resolutions)}, {o.fps_iters} runs "
+                 "per variant, variants alternated")  # fmt: skip
+        fps = alternated_fps(models, o.fps_resolutions, o.device, o.fps_iters)
+        self.fps_info[study.name] = info
+        _write_json(path, {"key": key, "info": info, "fps": fps})
+        return fps
+
+    def evaluate_variant(
+        self, study: Study, variant: Variant, model_path: Path, seed: int | None = None
+    ) -> list[dict]:
         from bgmcli.loading import load_model
 
         model = load_model(model_path, refine=variant.refine, k=variant.k,
                            threshold=variant.threshold, device=self.opts.device)  # fmt: skip
         arch = model.config.architecture()
-        if arch != variant.architecture():
+        if study.trains and arch != variant.architecture():
             needs = _describe(variant.architecture())
             raise BgmError(f"{model_path} holds a {_describe(arch)} model; variant "
                            f"{study.name}/{variant.name} needs {needs}")  # fmt: skip
         rows = []
         for data in self.eval_sets():
-            self.log(f"{study.name}/{variant.name}: evaluating on {data.name} ({len(data)} frames)")
+            label = f"{study.name}/{variant.name}" + (f"-seed{seed}" if seed else "")
+            self.log(f"{label}: evaluating on {data.name} ({len(data)} frames)")
             result = evaluate(model, data, variant.k, self.opts.device, self.opts.iters)
-            rows.append(_row(study, variant, data, result, model_path))
-            self.save_crop(study, variant, data, model)
+            rows.append(_row(study, variant, data, result, model_path, model) | {"seed": seed})
+            if not seed:  # the crop figure shows seed 0's (or the one model's) alpha
+                self.save_crop(study, variant, data, model)
         return rows
 
     def save_crop(self, study: Study, variant: Variant, data: EvalSet, model) -> None:
@@ -160,15 +192,17 @@ class Runner:
             os.replace(partial, path)
 
 
-def _row(study: Study, variant: Variant, data: EvalSet, result: dict, model_path: Path) -> dict:
+def _row(study: Study, variant: Variant, data: EvalSet, result: dict, model_path: Path,
+         model) -> dict:  # fmt: skip
+    arch = model.config.architecture()  # the inference studies' model is whatever was given
     return {
         "study": study.name,
         "variant": variant.name,
         "reference": variant.name == study.reference,
         "eval_set": data.name,
         "k": variant.k if variant.counts_k else None,
-        "backbone": variant.backbone,
-        "aspp": variant.aspp,
+        "backbone": arch["backbone"],
+        "aspp": arch["aspp"],
         "refine": variant.refine,
         "checkpoint": str(model_path),
         **{key: _finite(value) for key, value in result.items()},
@@ -183,16 +217,25 @@ def _finite(value: Any) -> Any:
 
 def check_checkpoint_keys(checkpoints: dict[str, str], studies: list[Study]) -> None:
     """Before any work: every --checkpoint key names a variant of the studies run (a typo must
-    not go unused), its file exists and holds the architecture that variant needs."""
-    variants = {v.name: v for s in studies for v in s.variants}
-    variants |= {f"{s.name}/{v.name}": v for s in studies for v in s.variants}
+    not go unused), its file exists and, in an architecture study, holds the architecture that
+    variant needs (an inference study runs on whatever model it is given)."""
+    variants = {v.name: (s, v) for s in studies for v in s.variants}
+    variants |= {f"{s.name}/{v.name}": (s, v) for s in studies for v in s.variants}
     for key, path in checkpoints.items():
-        if key not in variants:
+        if key == INFERENCE_MODEL:
+            if all(s.trains for s in studies):
+                raise BgmError(f"--checkpoint {path}: a file without VARIANT= is the model of "
+                               "the inference studies, and none is run; give VARIANT=PATH for "
+                               "a variant of an architecture study")  # fmt: skip
+        elif key not in variants:
             raise BgmError(f"--checkpoint {key}=...: no variant {key!r} in the studies run; "
                            f"known: {', '.join(sorted(variants))}")  # fmt: skip
         if not Path(path).is_file():
-            raise BgmError(f"--checkpoint {key}: file not found: {path}")
-        arch, needs = checkpoint_architecture(path), variants[key].architecture()
+            raise BgmError(f"--checkpoint {key if key != INFERENCE_MODEL else path}: "
+                           f"file not found: {path}")  # fmt: skip
+        if key == INFERENCE_MODEL or not variants[key][0].trains:
+            continue
+        arch, needs = checkpoint_architecture(path), variants[key][1].architecture()
         if any(arch[field] != needs[field] for field in ("backbone", "aspp")):
             raise BgmError(f"--checkpoint {key}: {path} holds a {_describe(arch)} model; "
                            f"variant {key} needs {_describe(needs)}")  # fmt: skip
@@ -207,11 +250,16 @@ def checkpoint_architecture(path: str | Path) -> dict[str, Any]:
 
 
 def parse_checkpoint_options(values: list[str]) -> dict[str, str]:
+    """VARIANT=PATH or STUDY/VARIANT=PATH; a bare PATH is the inference studies' model."""
     out = {}
     for value in values:
         key, sep, path = value.partition("=")
-        if not (sep and key and path):
-            raise BgmError(f"--checkpoint expects VARIANT=PATH, got {value!r}")
+        if not sep:
+            key, path = INFERENCE_MODEL, value
+        if not (key and path):
+            raise BgmError(f"--checkpoint expects PATH or VARIANT=PATH, got {value!r}")
+        if key in out:
+            raise BgmError(f"--checkpoint {value}: a second file for the same model")
         out[key] = path
     return out
 
@@ -219,6 +267,11 @@ def parse_checkpoint_options(values: list[str]) -> dict[str, str]:
 def _describe(arch: dict[str, Any]) -> str:
     head = "ASPP" if arch["aspp"] else "no-ASPP"
     return f"{arch['backbone']} ({head}, refiner kernel {arch['kernel_size']})"
+
+
+def _digest(facts: dict) -> str:
+    text = json.dumps(facts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _read_json(path: Path) -> dict | None:

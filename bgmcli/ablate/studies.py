@@ -1,5 +1,8 @@
 """Studies as data: YAML files shipped in `studies/` (users may pass their own file). A study is a
-list of variants; a variant is a model architecture plus the inference settings it changes."""
+list of variants; a variant is a model architecture plus the inference settings it changes. An
+`inference` study changes only settings and runs on one given model (the bundled one unless
+--checkpoint); an `architecture` study trains each variant (with seeds). `paper:` holds the
+paper's claim and the orderings that test it (bgmcli/ablate/paper.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bgmcli.ablate.paper import Claim, parse_claim
 from bgmcli.config import load_yaml
 from bgmcli.errors import BgmError
 from bgmcli.model.config import ModelConfig
@@ -16,6 +20,8 @@ from bgmcli.model.settings import PAPER_K_HD, InferenceSettings
 STUDIES_DIR = Path(__file__).parent / "studies"
 ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order
 METRICS = ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "fps")
+KINDS = ("inference", "architecture")
+STUDY_FIELDS = {"name", "description", "kind", "reference", "columns", "variants", "paper"}
 VARIANT_FIELDS = {"name", "backbone", "aspp", "kernel_size", "refine", "k", "threshold"}
 
 
@@ -49,15 +55,24 @@ class Study:
     reference: str
     columns: tuple[str, ...]
     variants: tuple[Variant, ...]
+    kind: str = "inference"
+    paper: Claim | None = None
+
+    @property
+    def trains(self) -> bool:
+        """Architecture studies train each variant (with seeds); inference studies share one."""
+        return self.kind == "architecture"
 
     def summary(self) -> dict[str, Any]:
         """The plain form the report and plots take."""
         return {
             "name": self.name,
             "description": self.description,
+            "kind": self.kind,
             "reference": self.reference,
             "columns": list(self.columns),
             "variants": [v.name for v in self.variants],
+            "paper": self.paper.summary() if self.paper else None,
         }
 
 
@@ -67,10 +82,10 @@ def study_names() -> list[str]:
 
 
 def load_studies(name: str) -> list[Study]:
-    """`all`, a shipped study's name, or a path to a study YAML file."""
+    """`all`, a shipped study's name, or a path to a study YAML file; several comma-separated."""
     if name == "all":
         return [load_study(n) for n in study_names()]
-    return [load_study(name)]
+    return [load_study(part.strip()) for part in name.split(",") if part.strip()]
 
 
 def load_study(name: str) -> Study:
@@ -88,7 +103,7 @@ def load_study(name: str) -> Study:
 
 
 def parse_study(data: dict[str, Any], where: str) -> Study:
-    unknown = set(data) - {"name", "description", "reference", "columns", "variants"}
+    unknown = set(data) - STUDY_FIELDS
     if unknown:
         raise BgmError(f"{where}: unknown study field {sorted(unknown)[0]!r}")
     variants = tuple(_variant(v, where) for v in _list(data, "variants", where))
@@ -103,7 +118,24 @@ def parse_study(data: dict[str, Any], where: str) -> Study:
     if bad:
         raise BgmError(f"{where}: unknown column {bad[0]!r}; known: {', '.join(METRICS)}")
     name = data.get("name") or Path(where).stem
-    return Study(str(name), str(data.get("description", "")), reference, columns, variants)
+    kind = data.get("kind") or _kind_of(variants)
+    if kind not in KINDS:
+        raise BgmError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "inference" and len({_arch_key(v) for v in variants}) > 1:
+        raise BgmError(f"{where}: an inference study's variants must share one architecture "
+                       "(backbone, aspp, kernel_size); use kind: architecture")  # fmt: skip
+    paper = parse_claim(data["paper"], names, where) if data.get("paper") is not None else None
+    return Study(str(name), str(data.get("description", "")), reference, columns, variants,
+                 kind=kind, paper=paper)  # fmt: skip
+
+
+def _arch_key(variant: Variant) -> str:
+    return repr(sorted(variant.architecture().items()))
+
+
+def _kind_of(variants: tuple[Variant, ...]) -> str:
+    """Variants of one architecture: an inference study; of several: an architecture study."""
+    return "inference" if len({_arch_key(v) for v in variants}) == 1 else "architecture"
 
 
 def _list(data: dict, key: str, where: str) -> list:

@@ -15,7 +15,10 @@ from pathlib import Path
 import torch
 
 from bgmcli.ablate.checkpoints import cache_dir, variant_train_config
+from bgmcli.ablate.models import given_checkpoint, seeds_of
 from bgmcli.ablate.runner import AblateOptions, Runner, parse_checkpoint_options
+from bgmcli.ablate.seeds import aggregate
+from bgmcli.ablate.speed import parse_fps_resolutions
 from bgmcli.ablate.studies import Study, load_studies
 from bgmcli.devices import resolve_device
 from bgmcli.errors import BgmError
@@ -26,22 +29,31 @@ def list_studies() -> list[str]:
     return [f"{s.name}: {s.description}" for s in load_studies("all")]
 
 
+# Models per architecture variant when --seeds is not given: a spread needs two at least; the
+# paper preset's runs are too long for more than one.
+DEFAULT_SEEDS = {"quick": 2}
+
+
 def build_options(
-    *, out, preset, checkpoints, eval_data, resolution, frames, device, rerun, iters
-) -> AblateOptions:
+    *, out, preset, checkpoints, eval_data, resolution, frames, device, rerun, iters,
+    seeds=None, fps_resolutions=None, fps_iters=3,
+) -> AblateOptions:  # fmt: skip
     from bgmcli.train.config import load_preset
 
     load_preset(preset)  # an unknown preset fails now, not after an hour of other variants
     if frames is not None and frames < 1:
         raise BgmError(f"--frames must be at least 1, got {frames}")
-    if iters < 1:
-        raise BgmError(f"--iters must be at least 1, got {iters}")
+    for name, value in (("--iters", iters), ("--fps-iters", fps_iters), ("--seeds", seeds)):
+        if value is not None and value < 1:
+            raise BgmError(f"{name} must be at least 1, got {value}")
     width, height = parse_resolution(resolution)
     _check_writable(Path(out))
     return AblateOptions(
         out=Path(out), preset=preset, checkpoints=parse_checkpoint_options(checkpoints or []),
         eval_data=list(eval_data or ["synthetic"]), width=width, height=height, frames=frames,
         device=resolve_device(device), rerun=rerun, iters=iters,
+        seeds=seeds or DEFAULT_SEEDS.get(preset, 1),
+        fps_resolutions=parse_fps_resolutions(fps_resolutions), fps_iters=fps_iters,
     )  # fmt: skip
 
 
@@ -54,7 +66,7 @@ def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress
         if len(data) == 0:
             raise BgmError(f"evaluation set {data.name} has no frames")
     started = time.perf_counter()
-    rows = runner.run(studies)
+    rows = aggregate(runner.run(studies))  # seeds: mean, min and max per variant and set
     wall = time.perf_counter() - started
     summaries = [s.summary() for s in studies]
     report.write_results(options.out, rows)
@@ -75,7 +87,13 @@ def report_header(studies: list[Study], options: AblateOptions, runner: Runner, 
         f"- Evaluation sets: {', '.join(d.name + f' ({d.description})' for d in runner.sets)}",
         f"- Wall time of this invocation: {wall / 60:.1f} min (variants finished in earlier "
         "invocations are read back, not recomputed)",
-        f"- Models: preset `{options.preset}`, unless given with --checkpoint",
+        f"- Inference studies ({_names(studies, False)}): one model, "
+        f"{_inference_model(options)}; only the settings change, as in the paper",
+        f"- Architecture studies ({_names(studies, True)}): each variant trained with preset "
+        f"`{options.preset}`, the same steps and the same start per seed, seeds "
+        f"0-{options.seeds - 1}, unless given with --checkpoint; {_start(options)}. Tables "
+        "give the mean over seeds and [min-max]; a difference is a finding only where the "
+        "two variants' ranges do not overlap",
     ]
     for line in _training_lines(studies, options):
         lines.append(f"  - {line}")
@@ -83,27 +101,65 @@ def report_header(studies: list[Study], options: AblateOptions, runner: Runner, 
         spent = ", ".join(f"{k} {v:.0f} s" for k, v in runner.timings.items())
         lines.append(f"- Evaluation time per variant (this invocation): {spent}")
     lines.append(
-        "- FPS: model alone (batch 1, fp32, median of the timed runs after one warm-up) on the "
-        "set's first frame, on the same device in the same run."
+        "- FPS eval: model alone (batch 1, fp32, median of the timed runs after one warm-up) on "
+        "the set's first frame, on the same device in the same run."
     )
+    lines += _fps_lines(runner)
     return "\n".join(lines) + "\n"
+
+
+def _names(studies: list[Study], trains: bool) -> str:
+    return ", ".join(s.name for s in studies if s.trains == trains) or "none run"
+
+
+def _inference_model(options: AblateOptions) -> str:
+    from bgmcli.ablate.models import INFERENCE_MODEL, bundled_digest
+
+    given = options.checkpoints.get(INFERENCE_MODEL)
+    if given:
+        return f"`{given}` (--checkpoint)"
+    return f"the bundled model (`bgmcli/weights/default.pt`, sha256 {bundled_digest()}...)"
+
+
+def _start(options: AblateOptions) -> str:
+    from bgmcli.train.config import build_train_config
+
+    config = build_train_config(options.preset)
+    if config.backbone_weights or config.init:
+        return f"started from {config.backbone_weights or config.init}"
+    return "every variant from scratch (no pretrained encoder weights: none ship for ResNets here)"
+
+
+def _fps_lines(runner: Runner) -> list[str]:
+    """How FPS at HD / 4K was measured, per study (from its fps.json)."""
+    lines, studies = [], {}
+    for study, info in runner.fps_info.items():  # one line per way of measuring
+        studies.setdefault(json.dumps(info, sort_keys=True), []).append(study)
+    for text, names in studies.items():
+        info = json.loads(text)
+        sizes = ", ".join(info["resolutions"])
+        lines.append(
+            f"- FPS {sizes} ({', '.join(names)}): synthetic frames, the paper's settings at each "
+            "size (base scale 1/4 at HD, 1/8 at 4K; k given at HD, x4 at 4K), batch 1, fp32, on "
+            f"{info['device']} with {info['threads']} torch threads, variants alternated in one "
+            f"process, median of {info['iters']} runs each after one warm-up"
+        )
+    return lines
 
 
 def _training_lines(studies: list[Study], options: AblateOptions) -> list[str]:
     lines, seen = [], set()
     for study in studies:
         for variant in study.variants:
-            if (
-                variant.name in options.checkpoints
-                or f"{study.name}/{variant.name}" in options.checkpoints
-            ):
+            if given_checkpoint(options.checkpoints, study, variant) or not study.trains:
                 continue
-            config = variant_train_config(options.preset, variant.architecture())
-            run_dir = cache_dir(options.out, config)
-            if run_dir in seen:
-                continue
-            seen.add(run_dir)
-            lines.append(f"`{run_dir.name}`: {_training_summary(run_dir)}")
+            for seed in seeds_of(options.checkpoints, study, variant, options.seeds):
+                config = variant_train_config(options.preset, variant.architecture(), seed)
+                run_dir = cache_dir(options.out, config)
+                if run_dir in seen:
+                    continue
+                seen.add(run_dir)
+                lines.append(f"`{run_dir.name}`: {_training_summary(run_dir)}")
     return lines
 
 

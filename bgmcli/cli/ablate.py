@@ -15,14 +15,27 @@ from bgmcli.errors import BgmError
 @app.command()
 def ablate(
     study: Annotated[
-        str | None, typer.Option(help="A study name, all, or a study YAML file (see --list).")
+        str | None,
+        typer.Option(help="A study name, all, or a study YAML file; several: a,b (see --list)."),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
     preset: Annotated[str, typer.Option(help="Training preset of models not given.")] = "quick",
     checkpoint: Annotated[
         list[str] | None,
-        typer.Option(metavar="VARIANT=PATH", help="Weights of a variant (repeatable)."),
+        typer.Option(
+            metavar="[VARIANT=]PATH",
+            help="PATH: the inference studies' model (default: the bundled one); "
+            "VARIANT=PATH: an architecture variant's weights, instead of training (repeatable).",
+        ),
     ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(help="Models per architecture variant (default: 2 with quick, else 1)."),
+    ] = None,
+    fps_resolutions: Annotated[
+        str, typer.Option(help="FPS of each variant at these sizes (hd, 4k, WxH; none: skip).")
+    ] = "hd,4k",
+    fps_iters: Annotated[int, typer.Option(help="Timed runs per variant and FPS size.")] = 3,
     eval_data: Annotated[
         list[str] | None,
         typer.Option(help="synthetic, or a folder: alphamatting, src/bgr/pha or dataset layout."),
@@ -37,7 +50,7 @@ def ablate(
     ),
     json_: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
     rerun: Annotated[bool, typer.Option("--rerun", help="Recompute finished variants.")] = False,
-    iters: Annotated[int, typer.Option(help="Timed runs per FPS figure.")] = 3,
+    iters: Annotated[int, typer.Option(help="Timed runs per FPS figure on evaluation frames.")] = 3,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Run the ablation studies of the paper: tables, results.json/csv, report.md and plots."""
@@ -55,6 +68,7 @@ def ablate(
     options = workflow.build_options(
         out=out, preset=preset, checkpoints=checkpoint, eval_data=eval_data,
         resolution=resolution, frames=frames, device=device, rerun=rerun, iters=iters,
+        seeds=seeds, fps_resolutions=[fps_resolutions], fps_iters=fps_iters,
     )  # fmt: skip
 
     def log(line: str) -> None:
@@ -68,9 +82,12 @@ def ablate(
 
         console.print_json(json.dumps(result["rows"]))
         return
+    from bgmcli.ablate.paper_report import verdict_lines
     from bgmcli.ablate.report import study_tables
 
     for summary in result["summaries"]:
         for table in study_tables(summary, result["rows"]):
             console.print(table)
+        for line in verdict_lines(summary, result["rows"]):
+            console.print(line, markup=False, soft_wrap=True)
     console.print(f"results, report and plots in {options.out}", markup=False)
