@@ -157,6 +157,7 @@ def test_a_run_writes_rows_tables_report_and_plots(smoke_run):
     report = (out / "report.md").read_text()
     assert "patch-count" in report and "## The paper beside ours" in report
     assert "every variant from scratch" in report
+    assert "- Compute over all invocations: training " in report
     assert (out / "plots" / "patch_count.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "patch-count" / "k1000.json").is_file()
     assert not list(out.rglob("*.partial"))

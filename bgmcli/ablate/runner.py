@@ -56,6 +56,7 @@ class Runner:
         self.opts, self.log, self.train_progress = options, log, train_progress
         self.sets: list[EvalSet] | None = None
         self.timings: dict[str, float] = {}  # variant -> seconds spent evaluating it this run
+        self.spent = {"eval": 0.0, "fps": 0.0}  # seconds over all invocations (from the files)
         self.crop_boxes: dict[str, tuple[int, int, int, int]] = {}  # per set: found once
         self.fps_info: dict[str, dict] = {}  # study -> how its FPS at HD / 4K was measured
 
@@ -86,6 +87,7 @@ class Runner:
         saved = _read_json(path)
         if saved and saved.get("key") == key and not self.opts.rerun:
             self.log(f"{label}: done before, skipped ({path})")
+            self.spent["eval"] += saved.get("eval_s", 0.0)
             return saved["rows"]
         if saved and saved.get("key") != key and not self.opts.rerun:
             self.log(f"{label}: settings changed since {path}; recomputing")
@@ -94,6 +96,7 @@ class Runner:
         rows = self.evaluate_variant(study, variant, model_path, seed)
         seconds = time.perf_counter() - started
         self.timings[label] = seconds
+        self.spent["eval"] += seconds
         _write_json(path, {"key": key, "eval_s": round(seconds, 1), "rows": rows})
         return rows
 
@@ -129,6 +132,7 @@ class Runner:
         saved = _read_json(path)
         if saved and saved.get("key") == key and not o.rerun:
             self.fps_info[study.name] = saved["info"]
+            self.spent["fps"] += saved.get("seconds", 0.0)
             return saved["fps"]
         from bgmcli.loading import load_model
 
@@ -140,9 +144,12 @@ class Runner:
             models[v.name] = (loaded[model_path], v)
         self.log(f"{study.name}: FPS at {', '.join(o.fps_resolutions)}, {o.fps_iters} runs "
                  "per variant, variants alternated")  # fmt: skip
+        started = time.perf_counter()
         fps = alternated_fps(models, o.fps_resolutions, o.device, o.fps_iters)
+        seconds = time.perf_counter() - started
         self.fps_info[study.name] = info
-        _write_json(path, {"key": key, "info": info, "fps": fps})
+        self.spent["fps"] += seconds
+        _write_json(path, {"key": key, "info": info, "seconds": round(seconds, 1), "fps": fps})
         return fps
 
     def evaluate_variant(

@@ -95,8 +95,13 @@ def report_header(studies: list[Study], options: AblateOptions, runner: Runner, 
         "give the mean over seeds and [min-max]; a difference is a finding only where the "
         "two variants' ranges do not overlap",
     ]
-    for line in _training_lines(studies, options):
-        lines.append(f"  - {line}")
+    training, train_s = _training_lines(studies, options)
+    lines += [f"  - {line}" for line in training]
+    lines.append(
+        f"- Compute over all invocations: training {train_s / 60:.1f} min (each model's last "
+        f"session, from its log), evaluation {runner.spent['eval'] / 60:.1f} min, FPS at the "
+        f"paper's sizes {runner.spent['fps'] / 60:.1f} min"
+    )
     if runner.timings:
         spent = ", ".join(f"{k} {v:.0f} s" for k, v in runner.timings.items())
         lines.append(f"- Evaluation time per variant (this invocation): {spent}")
@@ -147,8 +152,9 @@ def _fps_lines(runner: Runner) -> list[str]:
     return lines
 
 
-def _training_lines(studies: list[Study], options: AblateOptions) -> list[str]:
-    lines, seen = [], set()
+def _training_lines(studies: list[Study], options: AblateOptions) -> tuple[list[str], float]:
+    """A line per trained model, and the seconds their logs' last sessions took."""
+    lines, seen, seconds = [], set(), 0.0
     for study in studies:
         for variant in study.variants:
             if given_checkpoint(options.checkpoints, study, variant) or not study.trains:
@@ -159,20 +165,23 @@ def _training_lines(studies: list[Study], options: AblateOptions) -> list[str]:
                 if run_dir in seen:
                     continue
                 seen.add(run_dir)
-                lines.append(f"`{run_dir.name}`: {_training_summary(run_dir)}")
-    return lines
+                text, spent = _training_summary(run_dir)
+                lines.append(f"`{run_dir.name}`: {text}")
+                seconds += spent
+    return lines, seconds
 
 
-def _training_summary(run_dir: Path) -> str:
+def _training_summary(run_dir: Path) -> tuple[str, float]:
     try:
         rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if x]
     except (OSError, ValueError):
-        return "no training log"
+        return "no training log", 0.0
     if not rows:
-        return "no validation rows"
+        return "no validation rows", 0.0
     last = rows[-1]
-    return (f"{last['step']} steps, {last['elapsed_s'] / 60:.1f} min of training (last session), "
+    text = (f"{last['step']} steps, {last['elapsed_s'] / 60:.1f} min of training (last session), "
             f"held-out synthetic val MAD {rows[0]['mad']:.4f} -> {last['mad']:.4f}")  # fmt: skip
+    return text, float(last["elapsed_s"])
 
 
 def _machine(device: torch.device) -> str:
