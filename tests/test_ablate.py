@@ -284,3 +284,27 @@ def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
         assert (
             cache_dir(Path("x"), replace(quick, **change)).name != cache_dir(Path("x"), quick).name
         )
+
+
+def test_an_official_pth_can_be_the_inference_studies_model(tmp_path, capsys):
+    from tests.checkpoint_fixtures import lively_model, save_official_style
+
+    pth = save_official_style(tmp_path / "pytorch_resnet50.pth", lively_model(backbone="resnet50"))
+    code, _, err = run_bgm(capsys, "ablate", "--study", "refinement", *SMOKE, "--checkpoint", pth,
+                        "--out", tmp_path / "out")  # fmt: skip
+    assert code == 0, err
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert {r["backbone"] for r in rows} == {"resnet50"}
+    assert "training" not in err
+    assert all(r["fps_64x48"] > 0 for r in rows)
+
+
+def test_seeds_default_to_two_with_quick_and_one_with_paper(tmp_path):
+    from bgmcli.ablate.workflow import build_options
+
+    common = dict(out=tmp_path, checkpoints=[], eval_data=None, resolution="hd", frames=None,
+                  device="cpu", rerun=False, iters=1)  # fmt: skip
+    assert build_options(preset="quick", **common).seeds == 2
+    assert build_options(preset="paper", **common).seeds == 1
+    assert build_options(preset="paper", seeds=3, **common).seeds == 3
+    assert build_options(preset="quick", **common).fps_resolutions == ["hd", "4k"]
