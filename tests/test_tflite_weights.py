@@ -25,12 +25,13 @@ DEEPLAB_DM05 = PRETRAINED / "deeplabv3_mnv2_dm05_pascal_quant.tflite"
 CLASSIFIER = PRETRAINED / "mobilenet_v2_1.0_224_quant.tflite"
 BIRD, CAT, PERSON = 3, 8, 15  # Pascal VOC labels (pascal_voc_segmentation_labels.txt)
 
-pytestmark = pytest.mark.skipif(
-    not DEEPLAB.exists(), reason=f"Coral test data (../shared/pretrained) not found: {PRETRAINED}"
-)
-
-
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [
+    pytest.mark.skipif(
+        not DEEPLAB.exists(),
+        reason=f"Coral test data (../shared/pretrained) not found: {PRETRAINED}",
+    ),
+    pytest.mark.usefixtures("one_thread"),
+]
 
 
 @pytest.fixture(scope="module")
