@@ -42,8 +42,7 @@ def batches(samples: list[dict], steps: int, batch: int, crop: int, seed: int):
 
 def held_out(samples: list[dict], crop: int) -> list[dict]:
     gen = torch.Generator().manual_seed(12345)
-    return [{k: v[0] for k, v in crop_with({k: v[None] for k, v in s.items()}, crop, gen).items()}
-            for s in samples]  # fmt: skip
+    return [crop_with(sample, crop, gen) for sample in samples]
 
 
 class AllPatchesBatchNorm(Refiner):

@@ -60,7 +60,8 @@ def random_crop(batch: dict, crop: int, seed: int, stage: str, step: int) -> dic
 
 
 def crop_with(batch: dict, crop: int, gen: torch.Generator) -> dict:
-    """The square crop at a place drawn from `gen` (top, then left), in every tensor."""
+    """The square crop at a place drawn from `gen` (top, then left), in every tensor (batched
+    (B, C, H, W) or one sample's (C, H, W): only the last two dimensions are cropped)."""
     height, width = batch["src"].shape[-2:]
     top = int(torch.randint(height - crop + 1, (1,), generator=gen))
     left = int(torch.randint(width - crop + 1, (1,), generator=gen))

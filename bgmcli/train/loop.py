@@ -287,13 +287,8 @@ def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
         misalign=config.plate_misalign, misalign_share=config.plate_misalign_share,
     )  # fmt: skip
     gen = torch.Generator().manual_seed(config.seed + VAL_SEED_OFFSET)
-    samples = []
-    for i in range(len(dataset)):
-        one = {k: v[None] for k, v in dataset[i].items()}
-        if cfg.crop:
-            one = crop_with(one, cfg.crop, gen)
-        samples.append({k: v[0] for k, v in one.items()})
-    return samples
+    samples = [dataset[i] for i in range(len(dataset))]
+    return [crop_with(sample, cfg.crop, gen) for sample in samples] if cfg.crop else samples
 
 
 def _total_steps(config: TrainConfig) -> int:
