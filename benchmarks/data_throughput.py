@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from bgmcli.data import build_dataset
+from bgmcli.data import SampleRecipe, build_dataset
 from bgmcli.data.synthetic import SHAPE_SETS, photo_pool
 
 
@@ -25,8 +25,9 @@ def main() -> None:
     photo_pool()  # loaded once per worker process: not part of the per-sample cost
     print("| shape set | size | samples | samples/s (1 thread) |\n|---|---|---|---|")
     for shape_set in SHAPE_SETS:
+        recipe = SampleRecipe(shapes=shape_set, misalign=args.misalign)
         data = build_dataset("synthetic", size=(args.size, args.size), length=args.samples,
-                             seed=0, shape_set=shape_set, misalign=args.misalign)  # fmt: skip
+                             seed=0, recipe=recipe)  # fmt: skip
         started = time.perf_counter()
         for i in range(args.samples):
             data[i]

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from bgmcli.data import build_dataset
+from bgmcli.data import SampleRecipe, build_dataset
 from bgmcli.model.refiner import Refiner
 from bgmcli.train.batches import crop_with
 from bgmcli.train.refiner_oracle import oracle_scores, train_oracle
@@ -27,7 +27,8 @@ from bgmcli.train.refiner_oracle import oracle_scores, train_oracle
 def pool(size: int, count: int, seed: int, args) -> list[dict]:
     data = build_dataset(
         "synthetic", size=(size, size), length=count, seed=seed, augment=True,
-        shape_set=args.shapes, misalign=args.misalign, misalign_share=args.misalign_share,
+        recipe=SampleRecipe(shapes=args.shapes, misalign=args.misalign,
+                            misalign_share=args.misalign_share),
     )  # fmt: skip
     return [data[i] for i in range(count)]
 

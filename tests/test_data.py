@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from bgmcli.data import build_dataset
+from bgmcli.data import SampleRecipe, build_dataset
 from bgmcli.data.augment import perturb_plate
 from bgmcli.errors import BgmError
 
@@ -114,15 +114,48 @@ def test_ragged_shapes_are_deterministic_alphas_with_concave_outlines():
 
 def test_mixed_shape_set_keeps_the_blobs_set_unchanged():
     # the held-out evaluation sets are drawn with "blobs": it must draw exactly as before
-    blobs = build_dataset("synthetic", size=SIZE, length=8, seed=0, shape_set="blobs")
+    blobs = build_dataset(
+        "synthetic", size=SIZE, length=8, seed=0, recipe=SampleRecipe(shapes="blobs")
+    )
     plain, mixed = (
         _synthetic(length=8),
-        build_dataset("synthetic", size=SIZE, length=8, seed=0, shape_set="mixed"),
+        build_dataset(
+            "synthetic", size=SIZE, length=8, seed=0, recipe=SampleRecipe(shapes="mixed")
+        ),
     )
     assert all(torch.equal(blobs[i]["true_pha"], plain[i]["true_pha"]) for i in range(8))
     assert any(not torch.equal(mixed[i]["true_pha"], plain[i]["true_pha"]) for i in range(8))
     for i in range(8):
         _check_item(mixed[i])
+
+
+def test_shading_darkens_foregrounds_and_leaves_unshaded_recipes_unchanged():
+    plain = _synthetic(length=6)
+    unshaded = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                             recipe=SampleRecipe(shading=0.0))  # fmt: skip
+    assert all(torch.equal(plain[i]["src"], unshaded[i]["src"]) for i in range(6))
+    shaded = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                           recipe=SampleRecipe(shading=1.0))  # fmt: skip
+
+    def dark_share(data) -> float:  # opaque pixels darker than 0.25 (the real photographs: 43%)
+        fgr = torch.stack([data[i]["true_fgr"].mean(0) for i in range(6)])
+        opaque = torch.stack([data[i]["true_pha"][0] for i in range(6)]) > 0.98
+        return float((fgr[opaque] < 0.25).float().mean())
+
+    assert dark_share(shaded) > dark_share(plain) + 0.1
+    for i in range(6):
+        _check_item(shaded[i])
+
+
+def test_shade_only_darkens_down_to_its_floor():
+    from bgmcli.data import synthetic
+
+    fgr = torch.rand(3, 48, 48)
+    for seed in range(6):
+        out = synthetic.shade(np.random.default_rng(seed), fgr)
+        assert out.shape == fgr.shape
+        assert bool((out <= fgr + 1e-6).all()) and bool((out >= 0.03 * fgr - 1e-6).all())
+        assert float((out / fgr.clamp(min=1e-3)).min()) < 0.45  # the floor is reached somewhere
 
 
 def _dot_shift(plate: torch.Tensor, live: torch.Tensor) -> float:

@@ -109,6 +109,11 @@ def test_synthetic_data_fields_are_checked():
         _smoke(synthetic_shapes="stars")
     with pytest.raises(BgmError, match="plate_misalign must be between 0 and 10"):
         _smoke(plate_misalign=-1)
+    with pytest.raises(BgmError, match="foreground_shading must be between 0 and 1"):
+        _smoke(foreground_shading=1.5)
+    recipe = _smoke(synthetic_shapes="mixed", plate_misalign_share=0.3,
+                    foreground_shading=0.5).recipe()  # fmt: skip
+    assert (recipe.shapes, recipe.misalign_share, recipe.shading) == ("mixed", 0.3, 0.5)
 
 
 def test_batchnorm_recalibration_ends_the_stage_and_resumes_exactly(tmp_path):

@@ -27,7 +27,7 @@ _LATER_STAGE_FIELDS = {
 }
 _LATER_FIELDS = {
     name: getattr(TrainConfig(), name)
-    for name in ("synthetic_shapes", "plate_misalign", "plate_misalign_share")
+    for name in ("synthetic_shapes", "plate_misalign", "plate_misalign_share", "foreground_shading")
 }
 _LATER_MODEL_FIELDS = {"refiner_residual": False}
 

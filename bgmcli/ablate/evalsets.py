@@ -66,10 +66,14 @@ def resolution_name(width: int, height: int) -> str:
 
 
 def synthetic_set(width: int, height: int, frames: int, misalign: float = 1.0) -> EvalSet:
-    from bgmcli.data import build_dataset
+    from bgmcli.data import SampleRecipe, build_dataset
 
     data = build_dataset(
-        "synthetic", size=(height, width), length=frames, seed=EVAL_SEED, misalign=misalign
+        "synthetic",
+        size=(height, width),
+        length=frames,
+        seed=EVAL_SEED,
+        recipe=SampleRecipe(misalign=misalign),
     )
 
     def make(i: int) -> dict:

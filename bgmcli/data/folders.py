@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from bgmcli.data import augment, synthetic
+from bgmcli.data.recipe import FIRST_RECIPE, SampleRecipe
 from bgmcli.errors import BgmError
 
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -152,7 +153,7 @@ class FolderDataset(Dataset):
 
     def __init__(
         self, root, *, size, length: int, seed: int, backgrounds=None, augment=True,
-        misalign=1.0, misalign_share=0.7,
+        recipe: SampleRecipe = FIRST_RECIPE,
     ):  # fmt: skip
         self.root = Path(root)
         if not self.root.is_dir():
@@ -169,7 +170,7 @@ class FolderDataset(Dataset):
         self.starts = list(np.cumsum([0] + [f.count for f, _ in self.pairs]))
         self.backgrounds = scan_backgrounds(Path(backgrounds)) if backgrounds else None
         self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
-        self.misalign, self.misalign_share = misalign, misalign_share
+        self.recipe = recipe  # its plate misalignment (outlines and shading are synthetic)
 
     def __len__(self) -> int:
         return self.length
@@ -205,5 +206,5 @@ class FolderDataset(Dataset):
             fgr, pha = augment.fit(fgr, pha, self.size)
         live = self._background(rng)
         fgr, pha = fgr.clamp(0, 1), pha.clamp(0, 1)
-        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.misalign,
-                                      self.misalign_share)  # fmt: skip
+        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.recipe.misalign,
+                                      self.recipe.misalign_share)  # fmt: skip

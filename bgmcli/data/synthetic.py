@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from bgmcli.data import augment, outlines
+from bgmcli.data.recipe import FIRST_RECIPE, SampleRecipe
 
 Size = tuple[int, int]
 SHAPE_SETS = ("blobs", "mixed")  # outlines of the subject: smooth ellipses only, or also ragged
@@ -89,13 +90,36 @@ def background(rng: np.random.Generator, hw: Size) -> tuple[torch.Tensor, int]:
     return procedural(rng, hw), -1
 
 
-def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: int):
-    """A photo-textured foreground, sometimes tinted toward the background's colours (hard case)."""
+def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: int,
+               shading: float = 0.0):  # fmt: skip
+    """A photo-textured foreground, sometimes tinted toward the background's colours (hard case),
+    and with probability `shading` shaded (`shade`)."""
     fgr = photo_crop(rng, hw, exclude)[0] if rng.random() < 0.85 else procedural(rng, hw)
     if rng.random() < 0.25:
         t = rng.uniform(0.3, 0.8)
         fgr = fgr * (1 - t) + augment.channel_mean(live) * t
+    # Drawn only when asked for, so that shading 0 leaves every later draw (and so the
+    # evaluation sets) as they were.
+    if shading > 0 and rng.random() < shading:
+        fgr = shade(rng, fgr)
     return fgr
+
+
+def shade(rng: np.random.Generator, fgr: torch.Tensor) -> torch.Tensor:
+    """Darken a foreground by a shading field: smooth light falloff, or the light pattern of a
+    photograph (gaps between grass blades, pebbles, bricks), down to a floor of 3-40%.
+
+    Real subjects are dark in their folds, on their shadow side and between their strands and
+    leaves: in the alphamatting.com photographs 43% of the opaque pixels near the outline have a
+    mean value under 0.25, in unshaded synthetic foregrounds 15%, and there the model called
+    dark foreground background."""
+    hw = tuple(fgr.shape[-2:])
+    field = procedural(rng, hw) if rng.random() < 0.5 else photo_crop(rng, hw)[0]
+    field = field.mean(0, keepdim=True)
+    low, high = float(field.min()), float(field.max())
+    field = ((field - low) / max(high - low, 1e-6)) ** rng.uniform(0.5, 2.0)
+    floor = rng.uniform(0.03, 0.4)
+    return fgr * (floor + (1 - floor) * field)
 
 
 def subject(rng: np.random.Generator, hw: Size, shape_set: str = "blobs") -> torch.Tensor:
@@ -134,14 +158,12 @@ def generate(
     rng: np.random.Generator,
     hw: Size,
     augment_: bool = True,
-    shape_set: str = "blobs",
-    misalign: float = 1.0,
-    misalign_share: float = 0.7,
+    recipe: SampleRecipe = FIRST_RECIPE,
 ) -> dict[str, torch.Tensor]:
     """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
     live, k = background(rng, hw)
-    fgr = foreground(rng, hw, live, exclude=k)
-    fgr, pha = matte(rng, hw, fgr, live, shape_set)
+    fgr = foreground(rng, hw, live, exclude=k, shading=recipe.shading)
+    fgr, pha = matte(rng, hw, fgr, live, recipe.shapes)
     if rng.random() < 0.3:
         # Blur the premultiplied colour with the alpha so the blurred fgr is not haloed.
         prem, pha = augment.motion_blur([fgr * pha, pha], rng)
@@ -149,7 +171,7 @@ def generate(
     # Snap float round-off so that opaque and empty regions are exactly 1 and 0.
     pha = torch.where(pha > 1 - 1e-4, 1.0, torch.where(pha < 1e-4, 0.0, pha))
     return augment.compose_sample(
-        fgr.clamp(0, 1), pha, live, rng, augment_, misalign, misalign_share
+        fgr.clamp(0, 1), pha, live, rng, augment_, recipe.misalign, recipe.misalign_share
     )
 
 
@@ -163,12 +185,10 @@ class SyntheticDataset(Dataset):
         length: int,
         seed: int,
         augment: bool = True,
-        shape_set: str = "blobs",
-        misalign: float = 1.0,
-        misalign_share: float = 0.7,
+        recipe: SampleRecipe = FIRST_RECIPE,
     ):
         self.size, self.length, self.seed, self.augment = tuple(size), length, seed, augment
-        self.shape_set, self.misalign, self.misalign_share = shape_set, misalign, misalign_share
+        self.recipe = recipe
 
     def __len__(self) -> int:
         return self.length
@@ -177,6 +197,4 @@ class SyntheticDataset(Dataset):
         if not 0 <= i < self.length:
             raise IndexError(i)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, i]))
-        return generate(
-            rng, self.size, self.augment, self.shape_set, self.misalign, self.misalign_share
-        )
+        return generate(rng, self.size, self.augment, self.recipe)

@@ -260,8 +260,7 @@ def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
     dataset = run.dataset_fn(
         config.data, size=(cfg.size, cfg.size), length=config.data_length, seed=config.seed,
         root=config.data_root, backgrounds=config.backgrounds, augment=True,
-        shape_set=config.synthetic_shapes, misalign=config.plate_misalign,
-        misalign_share=config.plate_misalign_share,
+        recipe=config.recipe(),
     )  # fmt: skip
     sampler = StepBatches(
         seed=config.seed, stage=stage, start=start, stop=cfg.steps, batch=cfg.batch,
@@ -283,8 +282,7 @@ def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
     config = run.config
     dataset = run.dataset_fn(
         "synthetic", size=(cfg.size, cfg.size), length=config.val_samples,
-        seed=config.seed + VAL_SEED_OFFSET, augment=True, shape_set=config.synthetic_shapes,
-        misalign=config.plate_misalign, misalign_share=config.plate_misalign_share,
+        seed=config.seed + VAL_SEED_OFFSET, augment=True, recipe=config.recipe(),
     )  # fmt: skip
     gen = torch.Generator().manual_seed(config.seed + VAL_SEED_OFFSET)
     samples = [dataset[i] for i in range(len(dataset))]

@@ -1,0 +1,24 @@
+"""How training samples are drawn, beyond their content: one value handed from the training
+config to the datasets, instead of one argument per knob through every signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SampleRecipe:
+    """`shapes`: the synthetic subjects' outlines (bgmcli.data.synthetic.SHAPE_SETS).
+    `misalign`: multiple of the paper's plate misalignment (+-1 degree, +-1%). `misalign_share`:
+    the fraction of plates misaligned at all. `shading`: the fraction of synthetic foregrounds
+    darkened by a shading field, as real subjects are in their folds and between their strands.
+    The defaults draw the samples of the first versions, bit for bit (evaluation sets too)."""
+
+    shapes: str = "blobs"
+    misalign: float = 1.0
+    misalign_share: float = 0.7
+    shading: float = 0.0
+
+
+# the samples of the first versions (and of every evaluation set)
+FIRST_RECIPE = SampleRecipe()
