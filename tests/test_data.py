@@ -129,6 +129,28 @@ def test_mixed_shape_set_keeps_the_blobs_set_unchanged():
         _check_item(mixed[i])
 
 
+def test_tangles_are_opaque_where_they_are_dark_and_leave_mixed_unchanged():
+    from bgmcli.data import synthetic
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        fgr = torch.rand(3, 96, 96) * 0.5 + 0.5  # a bright texture: darkness comes from depth
+        colour, pha = synthetic.tangle(rng, (96, 96), fgr)
+        again = synthetic.tangle(np.random.default_rng(seed), (96, 96), fgr)
+        assert torch.equal(colour, again[0]) and torch.equal(pha, again[1])
+        opaque = pha[0] > 0.98
+        dark = colour.mean(0) < 0.25
+        assert float((dark & opaque).float().sum()) > 0.05 * float(opaque.float().sum())
+        assert float(colour.min()) >= 0 and float(colour.max()) <= 1
+    mixed = build_dataset("synthetic", size=SIZE, length=8, seed=0,
+                          recipe=SampleRecipe(shapes="mixed"))  # fmt: skip
+    tangled = build_dataset("synthetic", size=SIZE, length=8, seed=0,
+                            recipe=SampleRecipe(shapes="tangled"))  # fmt: skip
+    for i in range(8):
+        _check_item(tangled[i])
+    assert any(not torch.equal(mixed[i]["src"], tangled[i]["src"]) for i in range(8))
+
+
 def test_shading_darkens_foregrounds_and_leaves_unshaded_recipes_unchanged():
     plain = _synthetic(length=6)
     unshaded = build_dataset("synthetic", size=SIZE, length=6, seed=0,

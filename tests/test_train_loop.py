@@ -105,7 +105,9 @@ def test_synthetic_data_fields_are_checked():
     from bgmcli.errors import BgmError
 
     assert _smoke(synthetic_shapes="mixed", plate_misalign=1.9).plate_misalign == 1.9
-    with pytest.raises(BgmError, match="unknown synthetic_shapes 'stars'; known: blobs, mixed"):
+    with pytest.raises(
+        BgmError, match="unknown synthetic_shapes 'stars'; known: blobs, mixed, tangled"
+    ):
         _smoke(synthetic_shapes="stars")
     with pytest.raises(BgmError, match="plate_misalign must be between 0 and 10"):
         _smoke(plate_misalign=-1)

@@ -67,8 +67,15 @@ def silhouette(rng: np.random.Generator, hw: Size) -> torch.Tensor:
     return (full / rng.uniform(0.7, 4.0) + 0.5).clamp_(0, 1)
 
 
-def strands(rng: np.random.Generator, pha: torch.Tensor, count: int) -> torch.Tensor:
-    """Anti-aliased hair-like curves 1-3 px wide with partial opacity, growing out of `pha`.
+def strands(
+    rng: np.random.Generator,
+    pha: torch.Tensor,
+    count: int,
+    width: tuple[int, int] = (1, 4),
+    opacity: tuple[float, float] = (0.25, 1.0),
+) -> torch.Tensor:
+    """Anti-aliased hair-like curves growing out of `pha`: `width` px wide (the upper bound
+    excluded), of `opacity` (the defaults: hair 1-3 px wide, partly transparent).
 
     All curves are quadratic Beziers sampled every <= 0.67 px and splatted bilinearly in one
     bincount, which is what makes hundreds of strands affordable per sample.
@@ -90,7 +97,7 @@ def strands(rng: np.random.Generator, pha: torch.Tensor, count: int) -> torch.Te
     p1 = start + d * length[:, None] * 0.5 + n * (bend * length)[:, None]
     ang2 = ang + bend * 1.5
     p2 = start + np.stack([np.cos(ang2), np.sin(ang2)], 1) * length[:, None]
-    width = rng.integers(1, 4, count)
+    width = rng.integers(width[0], width[1], count)
     offsets = [(i, k - (width[i] - 1) / 2) for i in range(count) for k in range(width[i])]
     idx = np.array([o[0] for o in offsets])
     off = np.array([o[1] for o in offsets])[:, None]
@@ -98,7 +105,7 @@ def strands(rng: np.random.Generator, pha: torch.Tensor, count: int) -> torch.Te
     t = np.linspace(0, 1, steps)[None, :, None]
     a, b, c = (q[idx][:, None, :] + n[idx][:, None, :] * off[:, :, None] for q in (start, p1, p2))
     pts = (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t**2 * c  # (strands, steps, 2)
-    opacity = rng.uniform(0.25, 1.0, count)[idx]
+    opacity = rng.uniform(opacity[0], opacity[1], count)[idx]
     weight = np.broadcast_to((opacity * length[idx] / (steps - 1))[:, None], pts.shape[:2])
     return _splat(pts.reshape(-1, 2), weight.reshape(-1), h, w)
 
