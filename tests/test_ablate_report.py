@@ -157,3 +157,12 @@ def test_plots_written_with_crops_and_missing_skipped(tmp_path):
 
 def test_no_plots_without_data(tmp_path):
     assert write_plots(tmp_path, [BACKBONE], []) == []
+
+
+def test_plots_show_fps_at_hd_when_every_row_has_it():
+    from bgmcli.ablate.plots import speed_key
+
+    hd = [{"fps": 3.0, "fps_hd": 1.2}, {"fps": 2.0, "fps_hd": 0.9}]
+    assert speed_key(hd) == "fps_hd"
+    assert speed_key([*hd, {"fps": 1.0}]) == "fps"  # one variant without the HD figure
+    assert speed_key([{"fps": 1.0, "fps_hd": None}]) == "fps"

@@ -82,9 +82,22 @@ def _in_order(values) -> list:
 # ---------------------------------------------------------------- quality vs fps
 
 
+def speed_key(rows: Sequence[dict]) -> str:
+    """The FPS the plots show: at HD, where the paper measured it, when every row has it (the
+    `--fps-resolutions` runs); else on the evaluation frames."""
+    has_hd = rows and all(finite(row.get("fps_hd")) is not None for row in rows)
+    return "fps_hd" if has_hd else "fps"
+
+
+SPEED_LABELS = {"fps_hd": "FPS at 1920x1080", "fps": "FPS on the evaluation frames"}
+
+
 def _quality_vs_fps(plt, studies: Sequence[dict], rows: Sequence[dict]):
     """One subplot per eval set: MAD against FPS of every (study, variant), marker per study."""
-    points = [row for row in rows if _mad(row) is not None and finite(row.get("fps")) is not None]
+    rows = [row for row in rows if _mad(row) is not None]
+    key = speed_key(rows)
+    points = [dict(row, speed=finite(row.get(key))) for row in rows]
+    points = [row for row in points if row["speed"] is not None]
     if not points:
         return None
     eval_sets = _in_order(row["eval_set"] for row in points)
@@ -100,7 +113,7 @@ def _quality_vs_fps(plt, studies: Sequence[dict], rows: Sequence[dict]):
                 style = {"marker": MARKERS[i % len(MARKERS)], "color": colors[i % len(colors)]}
                 _scatter_study(ax, name, mine, style)
         _annotate(ax, [row for row in points if row["eval_set"] == eval_set])
-        _style_speed_axes(ax, eval_set, [finite(row["fps"]) for row in points])
+        _style_speed_axes(ax, eval_set, [row["speed"] for row in points], SPEED_LABELS[key])
     for ax in axes.flat[len(eval_sets) :]:
         ax.set_visible(False)
     fig.tight_layout()
@@ -113,8 +126,8 @@ def _mad(row: dict) -> float | None:
 
 
 def _scatter_study(ax, name: str, rows: list[dict], style: dict) -> None:
-    fps = [finite(row["fps"]) for row in rows]
-    ax.scatter(fps, [_mad(row) for row in rows], label=name, s=36, **style)
+    ax.scatter([row["speed"] for row in rows], [_mad(row) for row in rows], label=name, s=36,
+               **style)  # fmt: skip
 
 
 def _annotate(ax, rows: list[dict]) -> None:
@@ -122,19 +135,19 @@ def _annotate(ax, rows: list[dict]) -> None:
     is one evaluation drawn several times, so its labels are stacked instead of overprinted."""
     labels: dict[tuple[float, float], list[str]] = {}
     for row in rows:
-        point = (finite(row["fps"]), _mad(row))
+        point = (row["speed"], _mad(row))
         labels.setdefault(point, []).append(f"{row['study']}/{row['variant']}")
     for point, names in labels.items():
         ax.annotate("\n".join(_in_order(names)), point, xytext=(4, 3),
                     textcoords="offset points", fontsize=7)  # fmt: skip
 
 
-def _style_speed_axes(ax, eval_set: str, all_fps: list[float]) -> None:
+def _style_speed_axes(ax, eval_set: str, all_fps: list[float], label: str) -> None:
     # A log axis once speeds span an order of magnitude, or the slow variants bunch up.
     if min(all_fps) > 0 and max(all_fps) / min(all_fps) > 10:
         ax.set_xscale("log")
     ax.set_title(eval_set)
-    ax.set_xlabel("FPS (higher is better)")
+    ax.set_xlabel(f"{label} (higher is better)")
     ax.set_ylabel(f"{COLUMNS['mad'].header} (lower is better)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -149,6 +162,7 @@ def _patch_count(plt, rows: Sequence[dict]):
     mine = [row for row in rows if row.get("study") == PATCH_COUNT_STUDY and row.get("k")]
     if not mine:
         return None
+    key = speed_key(mine)
     fig, ax = plt.subplots(figsize=(7.0, 4.5))
     twin = ax.twinx()
     colors = _colors(plt)
@@ -156,10 +170,10 @@ def _patch_count(plt, rows: Sequence[dict]):
         points = sorted((row for row in mine if row["eval_set"] == eval_set), key=lambda r: r["k"])
         color = colors[i % len(colors)]
         _line(ax, points, _mad, "o-", color, f"{eval_set} MAD")
-        _line(twin, points, lambda row: finite(row.get("fps")), "s--", color, f"{eval_set} FPS")
+        _line(twin, points, lambda row: finite(row.get(key)), "s--", color, f"{eval_set} FPS")
     ax.set_xlabel("k (refined patches, nominal at HD)")
     ax.set_ylabel(f"{COLUMNS['mad'].header} (solid)")
-    twin.set_ylabel("FPS (dashed)")
+    twin.set_ylabel(f"{SPEED_LABELS[key]} (dashed)")
     ax.set_title("patch-count: quality and speed against k")
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
