@@ -9,7 +9,7 @@ import torch
 
 from bgmcli.ablate.paper import AGREES, DISAGREES, NOISE, parse_claim, verdicts
 from bgmcli.ablate.paper_report import study_paper_markdown, verdict_lines
-from bgmcli.ablate.report import markdown_report
+from bgmcli.ablate.report_markdown import markdown_report
 from bgmcli.ablate.seeds import aggregate, separated
 from bgmcli.ablate.speed import alternated_fps, parse_fps_resolutions, settings_at
 from bgmcli.ablate.studies import Variant, load_studies

@@ -12,14 +12,9 @@ from PIL import Image
 from rich.console import Console
 
 from bgmcli.ablate.plots import write_plots
-from bgmcli.ablate.report import (
-    ROW_KEYS,
-    markdown_report,
-    relative_change,
-    study_tables,
-    write_report,
-    write_results,
-)
+from bgmcli.ablate.report import relative_change, study_tables
+from bgmcli.ablate.report_markdown import markdown_report, write_report
+from bgmcli.ablate.results_files import ROW_KEYS, write_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -15,10 +15,10 @@ from bgmcli.ablate.report import (
     PATCH_COUNT_PLOT,
     PATCH_COUNT_STUDY,
     QUALITY_VS_FPS_PLOT,
-    atomic_write,
     crops_filename,
     finite,
 )
+from bgmcli.atomic import atomic_write
 
 DPI = 100
 MAX_BYTES = 300_000  # a report.md with a few plots should stay light in a repository

@@ -1,26 +1,19 @@
-"""Results of `bgm ablate`: results.json/csv, rich tables for the terminal and report.md.
-
-Tables are built once as plain cells (text + best flag) and then rendered twice, to rich and to
-GitHub markdown, so the terminal and the report can never disagree.
+"""The tables of `bgm ablate`: built once as plain cells (text + best flag), rendered to rich here
+and to GitHub markdown by report_markdown.py, so the terminal and report.md never disagree.
+results.json/csv: results_files.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from rich.table import Table
 
 from bgmcli.ablate.seeds import has_spread, separated, spread
-from bgmcli.atomic import atomic_write
 
 REFINED = "refined_fraction"
 MINUS = "\N{MINUS SIGN}"
@@ -55,48 +48,6 @@ COLUMNS: dict[str, Column] = {
     "fps": Column("FPS eval", 1.0, "{:.2f}", True),
     REFINED: Column("refined %", 100.0, "{:.1f}", None),
 }
-
-# results.csv column order; keys a row has beyond these follow in order of first appearance.
-ROW_KEYS = [
-    "study", "variant", "reference", "eval_set", "k", "k_effective", "backbone", "aspp",
-    "refine", "frames", "width", "height", "mad", "sad", "mse", "grad", "conn", "fgr_l1",
-    "fgr_mse", "fps", "fps_hd", "fps_4k", REFINED, "seeds", "checkpoint",
-]  # fmt: skip
-
-
-# ---------------------------------------------------------------- results.json / results.csv
-
-
-def write_results(out: Path, rows: Sequence[dict]) -> None:
-    """OUT/results.json (non-finite floats as null, strict JSON) and OUT/results.csv."""
-    plain = [{key: _plain(value) for key, value in row.items()} for row in rows]
-    text = json.dumps(plain, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
-    atomic_write(Path(out) / "results.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    atomic_write(Path(out) / "results.csv", lambda tmp: tmp.write_text(_csv_text(plain), "utf-8"))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe scalar: numpy scalars unwrapped, NaN/inf -> None, paths -> str."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
-
-
-def _csv_text(rows: Sequence[dict]) -> str:
-    keys = list(ROW_KEYS)
-    for row in rows:
-        keys += [key for key in row if key not in keys]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=keys, restval="", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
-    return buffer.getvalue()
-
 
 # ---------------------------------------------------------------- neutral table model
 
@@ -262,7 +213,7 @@ def _k_text(row: dict) -> str:
     return str(k)
 
 
-def _legend(study: dict, best: str) -> str:
+def legend(study: dict, best: str) -> str:
     ref = study.get("reference")
     text = f"best per column {best}"
     text = f"{text}; (±x%): change relative to the reference {ref}" if ref else text
@@ -286,7 +237,7 @@ def study_tables(study: dict, rows: Sequence[dict]) -> list[Table]:
     for data in study_table_data(study, rows):
         table = Table(
             title=data.title,
-            caption=escape(_legend(study, "marked *")),
+            caption=escape(legend(study, "marked *")),
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
@@ -304,82 +255,3 @@ def _rich_cell(cell: Cell):
     text = cell.value + ("*" if cell.best else "")
     text = f"{text} {cell.change}" if cell.change else text
     return Text(text, style="bold" if cell.best else "")
-
-
-# ---------------------------------------------------------------- markdown
-
-
-def markdown_report(
-    studies: Sequence[dict], rows: Sequence[dict], header: str, plots: Iterable[str] = ()
-) -> str:
-    """report.md: the caller's header, then an overview of the cross-study plots and a section
-    per study (description, one table per eval set, its own plots)."""
-    from bgmcli.ablate.paper_report import overview_markdown
-
-    plots = list(plots)
-    owned = {plot for study in studies for plot in _study_plots(study, plots)}
-    parts = [header.strip(), "", *overview_markdown(studies, rows)]
-    overview = [plot for plot in plots if plot not in owned]
-    if overview:
-        parts += ["## Overview", "", *(_image(plot) for plot in overview), ""]
-    for study in studies:
-        parts += _study_markdown(study, rows, _study_plots(study, plots))
-    return "\n".join(parts).rstrip() + "\n"
-
-
-def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list[str]:
-    from bgmcli.ablate.paper_report import study_paper_markdown
-
-    lines = [f"## {study['name']}", ""]
-    if study.get("description"):
-        lines += [study["description"], ""]
-    lines += study_paper_markdown(study, rows)
-    tables = study_table_data(study, rows)
-    if not tables:
-        lines += ["_No results._", ""]
-    for data in tables:
-        lines += [f"### {data.title}", "", *_markdown_table(data), ""]
-    if tables:
-        lines += ["B" + _legend(study, "in **bold**")[1:] + ".", ""]
-    lines += [line for plot in plots for line in (_image(plot), "")]
-    return lines
-
-
-def _markdown_table(data: TableData) -> list[str]:
-    align = ["---:" if numeric else ":---" for numeric in data.numeric]
-    lines = [_md_row(data.headers), _md_row(align)]
-    lines += [_md_row([_md_cell(cell) for cell in cells]) for cells in data.rows]
-    return lines
-
-
-def _md_row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
-
-
-def _md_cell(cell: Cell) -> str:
-    text = f"**{cell.value}**" if cell.best else cell.value
-    return f"{text} {cell.change}" if cell.change else text
-
-
-def _study_plots(study: dict, plots: Sequence[str]) -> list[str]:
-    """The plots that belong in a study's section: its crops, and patch_count for patch-count."""
-    names = {crops_filename(study["name"])}
-    if study["name"] == PATCH_COUNT_STUDY:
-        names.add(PATCH_COUNT_PLOT)
-    return [plot for plot in plots if Path(plot).name in names]
-
-
-def _image(plot: str) -> str:
-    return f"![{Path(plot).stem}]({plot})"
-
-
-def write_report(
-    out: Path, studies: Sequence[dict], rows: Sequence[dict], header: str, plots: Iterable[str]
-) -> Path:
-    """OUT/report.md, linking only the plots that exist under OUT (relative paths)."""
-    out = Path(out)
-    existing = [plot for plot in plots if (out / plot).is_file()]
-    text = markdown_report(studies, rows, header, existing)
-    path = out / "report.md"
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path

@@ -59,7 +59,7 @@ def build_options(
 
 def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress=None) -> dict:
     """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/."""
-    from bgmcli.ablate import plots, report
+    from bgmcli.ablate import plots, report_markdown, results_files
 
     runner = Runner(options, log, train_progress)
     for data in runner.eval_sets():  # a bad --eval-data folder fails before any training
@@ -69,10 +69,10 @@ def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress
     rows = aggregate(runner.run(studies))  # seeds: mean, min and max per variant and set
     wall = time.perf_counter() - started
     summaries = [s.summary() for s in studies]
-    report.write_results(options.out, rows)
+    results_files.write_results(options.out, rows)
     written = plots.write_plots(options.out, summaries, rows)
     header = report_header(studies, options, runner, wall)
-    report.write_report(options.out, summaries, rows, header, written)
+    report_markdown.write_report(options.out, summaries, rows, header, written)
     return {"rows": rows, "summaries": summaries, "wall_s": wall}
 
 
