@@ -5,7 +5,6 @@ results.json/csv: results_files.py.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from typing import Any, NamedTuple
 
 from rich.table import Table
 
-from bgmcli.ablate.seeds import has_spread, separated, spread
+from bgmcli.ablate.seeds import finite, has_spread, separated, spread
 
 REFINED = "refined_fraction"
 MINUS = "\N{MINUS SIGN}"
@@ -138,14 +137,6 @@ def _reference_row(study: dict, rows: list[dict]) -> dict | None:
         if row["variant"] == study.get("reference"):
             return row
     return next((row for row in rows if row.get("reference")), None)
-
-
-def finite(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _display(key: str, value: Any) -> str:

@@ -30,7 +30,7 @@ def _combine(group: list[dict]) -> dict:
         return first | {"seeds": 1}
     out = first | {"seeds": len(group), "seed_list": [row.get("seed") for row in group]}
     for key in SEEDED:
-        values = [_finite(row.get(key)) for row in group]
+        values = [finite(row.get(key)) for row in group]
         values = [v for v in values if v is not None]
         if not values:
             out[key] = None
@@ -42,10 +42,10 @@ def _combine(group: list[dict]) -> dict:
 
 def spread(row: dict, key: str) -> tuple[float, float] | None:
     """(min, max) of a key over the row's seeds; (mean, mean) for a single run; None if absent."""
-    value = _finite(row.get(key))
+    value = finite(row.get(key))
     if value is None:
         return None
-    low, high = _finite(row.get(f"{key}_min")), _finite(row.get(f"{key}_max"))
+    low, high = finite(row.get(f"{key}_min")), finite(row.get(f"{key}_max"))
     return (value if low is None else low, value if high is None else high)
 
 
@@ -66,7 +66,8 @@ def separated(a: dict, b: dict, key: str) -> bool | None:
     return ra[1] < rb[0] or rb[1] < ra[0]
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """The value as a float, or None when it is missing, not a number or infinite."""
     try:
         value = float(value)
     except (TypeError, ValueError):
