@@ -9,9 +9,11 @@ import torch
 import yaml
 
 from bgmcli.config import to_dict
-from bgmcli.loading import load_model
+from bgmcli.errors import BgmError
+from bgmcli.loading import build_model, load_model
 from bgmcli.train.config import build_train_config, config_from_checkpoint
 from bgmcli.train.loop import train
+from bgmcli.train.state import seed_everything
 from tests.train_fixtures import dataset_fn
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -87,8 +89,6 @@ def test_an_interrupted_cosine_schedule_resumes_exactly(tmp_path):
 
 
 def test_the_cosine_schedule_falls_from_the_start_rate_to_lr_final():
-    from bgmcli.errors import BgmError
-
     stage = _smoke(base={"steps": 11, "schedule": "cosine", "lr_final": 0.1}).base
     factors = [stage.lr_factor(i) for i in range(11)]
     assert factors[0] == 1.0 and factors[-1] == pytest.approx(0.1)
@@ -102,8 +102,6 @@ def test_the_cosine_schedule_falls_from_the_start_rate_to_lr_final():
 
 
 def test_synthetic_data_fields_are_checked():
-    from bgmcli.errors import BgmError
-
     assert _smoke(synthetic_shapes="mixed", plate_misalign=1.9).plate_misalign == 1.9
     with pytest.raises(
         BgmError, match="unknown synthetic_shapes 'stars'; known: blobs, mixed, tangled"
@@ -249,3 +247,18 @@ def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
     assert torch.equal(model.aspp.convs[4][2].running_mean, before)
     StageNet(model, "base").train()
     assert modes(model.backbone) == modes(model.aspp) == {True}
+
+
+def test_a_base_stage_with_frozen_batchnorm_moves_weights_not_statistics(tmp_path):
+    config = _smoke(stage="base", base={"steps": 3, "freeze_batchnorm": True}, val_every=3)
+    seed_everything(config.seed)  # the run's initial weights
+    start = build_model(config.model).state_dict()
+    result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())
+    trained = torch.load(result.model_path, weights_only=True)["model"]
+    stats = [k for k in start if k.endswith(("running_mean", "running_var"))]
+    stats = [k for k in stats if not k.startswith("refiner.")]
+    weights = [k for k in start if k.startswith("backbone.") and k.endswith(".weight")]
+    assert stats and all(torch.allclose(trained[k].float(), start[k]) for k in stats)
+    assert any(not torch.allclose(trained[k].float(), start[k]) for k in weights)
+    with pytest.raises(BgmError, match="freeze_batchnorm: expected true or false"):
+        _smoke(base={"freeze_batchnorm": "yes"})

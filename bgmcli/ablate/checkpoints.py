@@ -23,7 +23,8 @@ def variant_train_config(preset: str, architecture: dict[str, Any], seed: int = 
 # value that trains as before: left out of the hash while they hold it, so an upgrade still
 # finds the models it trained before.
 _LATER_STAGE_FIELDS = {
-    name: getattr(StageConfig(), name) for name in ("schedule", "lr_final", "bn_batches")
+    name: getattr(StageConfig(), name)
+    for name in ("schedule", "lr_final", "bn_batches", "freeze_batchnorm")
 }
 _LATER_FIELDS = {
     name: getattr(TrainConfig(), name)

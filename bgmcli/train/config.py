@@ -44,6 +44,10 @@ class StageConfig:
     # batches over which BatchNorm statistics are recomputed when the stage ends (0: keep the
     # running averages; bgmcli/train/recalibrate.py says why)
     bn_batches: int = 0
+    # keep the base network's BatchNorm statistics fixed (eval mode) in stage base too, as stage
+    # refine always does: for continuing trained weights on small batches, whose batch
+    # statistics would otherwise replace the ones the weights were trained with
+    freeze_batchnorm: bool = False
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "size", "k"):

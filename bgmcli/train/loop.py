@@ -200,7 +200,7 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
             f"each needs at least 2 samples"
         )
     settings = config.settings(cfg)  # the refiner trains with the stage's k
-    net = StageNet(model, stage, settings).train()
+    net = StageNet(model, stage, settings, cfg.freeze_batchnorm).train()
     optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
     start_lrs = [group["lr"] for group in optimizer.param_groups]  # before a resume scales them
     amp = config.amp and dist.device.type == "cuda"

@@ -17,10 +17,17 @@ class StageNet(nn.Module):
     stage "refine": base + refiner end to end, run with `settings` (the training config's, with
     the stage's k: `TrainConfig.settings`). forward returns the stage's loss."""
 
-    def __init__(self, model: nn.Module, stage: str, settings: InferenceSettings | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        stage: str,
+        settings: InferenceSettings | None = None,
+        freeze_batchnorm: bool = False,
+    ):
         super().__init__()
         self.model, self.stage = model, stage
         self.settings = settings
+        self.freeze_batchnorm = freeze_batchnorm or stage == "refine"
 
     def train(self, mode: bool = True) -> StageNet:
         """In stage "refine" the base network's BatchNorm keeps the statistics of stage "base":
@@ -28,9 +35,10 @@ class StageNet(nn.Module):
         image, so batch statistics there are noise; running statistics updated from them broke
         inference at HD (alpha MAD 0.39 with running statistics vs 0.035 with batch statistics
         on the same model). The refiner's BatchNorm sees k patches per image and keeps training.
+        Stage base keeps them too when `freeze_batchnorm` is set.
         """
         super().train(mode)
-        if mode and self.stage == "refine":
+        if mode and self.freeze_batchnorm:
             for part in (self.model.backbone, self.model.aspp, self.model.decoder):
                 for module in part.modules():
                     if isinstance(module, nn.modules.batchnorm._BatchNorm):
