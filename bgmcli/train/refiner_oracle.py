@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from bgmcli import metrics
+from bgmcli.model.matting import clamp_unit
 from bgmcli.model.refiner import HIDDEN_CHANNELS, Refiner, upsample_coarse
 from bgmcli.model.selection import Selection, select_error
 from bgmcli.train.losses import alpha_loss, foreground_loss, resize
@@ -43,8 +44,9 @@ def oracle_forward(refiner: Refiner, batch: dict, scale: float, k: int):
 def oracle_loss(refiner: Refiner, batch: dict, scale: float, k: int) -> torch.Tensor:
     """The refine stage's full-resolution terms on the pasted output."""
     out, _, _ = oracle_forward(refiner, batch, scale, k)
-    pha = out[:, :1].clamp(0, 1)
-    fgr = (out[:, 1:] + batch["src"]).clamp(0, 1)
+    # the straight-through clamp of stage refine, so the oracle trains the refiner the same way
+    pha = clamp_unit(out[:, :1])
+    fgr = clamp_unit(out[:, 1:] + batch["src"])
     return alpha_loss(pha, batch["true_pha"]) + foreground_loss(
         fgr, batch["true_fgr"], batch["true_pha"]
     )
