@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 
 from bgmcli.atomic import atomic_write
+from bgmcli.errors import BgmError
+from bgmcli.model.checkpoint import read_checkpoint
 
 
 def interpolate(a: dict, b: dict, t: float, refiner: str) -> dict:
@@ -37,6 +39,17 @@ def interpolate(a: dict, b: dict, t: float, refiner: str) -> dict:
     return {**b, "model": mixed, "meta": meta}
 
 
+def _read(path: Path) -> dict:
+    """A checkpoint of ours, through the project's safe loader (one-line errors)."""
+    try:
+        data = read_checkpoint(path)
+    except BgmError as exc:
+        raise SystemExit(str(exc)) from None
+    if not isinstance(data.get("model"), dict):
+        raise SystemExit(f"{path} is not a bgm checkpoint (no 'model' weights)")
+    return data
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", type=Path)
@@ -47,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.t <= 1:
         raise SystemExit(f"--t must be between 0 and 1, got {args.t}")
-    a, b = (torch.load(p, weights_only=True, map_location="cpu") for p in (args.a, args.b))
+    a, b = _read(args.a), _read(args.b)
     soup = interpolate(a, b, args.t, args.refiner)
     atomic_write(args.out, lambda tmp: torch.save(soup, tmp))
     print(f"{args.out}: base network {1 - args.t:g} x {args.a} + {args.t:g} x {args.b}, "
