@@ -339,6 +339,22 @@ def compute_all(pred_pha, true_pha, mask=None) -> dict[str, float]:
     return {f.__name__: f(p, t, mask) for f in (sad, mse, mad, grad, conn)}
 
 
+def holes(pred_pha, interior, level: float = 0.9) -> float:
+    """Share of the pixels that are certainly opaque (`interior`, (H, W) bool) where the predicted
+    alpha is below `level`: see-through patches inside a subject; nan if there are none."""
+    p = _as_float(pred_pha)
+    inside = np.asarray(interior, dtype=bool)
+    return float((p[inside] < level).mean()) if inside.any() else math.nan
+
+
+def leak(pred_pha, far, level: float = 0.1) -> float:
+    """Share of the pixels that are certainly background (`far`, (H, W) bool) where the predicted
+    alpha is above `level`: background let through as foreground; nan if there are none."""
+    p = _as_float(pred_pha)
+    outside = np.asarray(far, dtype=bool)
+    return float((p[outside] > level).mean()) if outside.any() else math.nan
+
+
 def refined_fraction(ref_sm: torch.Tensor, height: int, width: int) -> float:
     """Fraction of the frame's pixels inside refined 4x4 patches. A quarter-resolution location
     covers a 4x4 patch; patches of the padded border count only their in-frame pixels."""

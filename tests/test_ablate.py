@@ -281,7 +281,8 @@ def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
     seed1 = variant_train_config("quick", {"backbone": "mobilenetv2"}, seed=1)
     assert cache_dir(Path("x"), seed1).name.startswith("mobilenetv2-aspp-k3-seed1-")
     for change in ({"synthetic_shapes": "mixed"}, {"plate_misalign": 1.9},
-                   {"foreground_shading": 0.5}):  # fmt: skip
+                   {"foreground_shading": 0.5}, {"synthetic_skin_share": 0.2},
+                   {"synthetic_veil_share": 0.1}):  # fmt: skip
         assert (
             cache_dir(Path("x"), replace(quick, **change)).name != cache_dir(Path("x"), quick).name
         )

@@ -169,6 +169,28 @@ def test_shading_darkens_foregrounds_and_leaves_unshaded_recipes_unchanged():
         _check_item(shaded[i])
 
 
+def test_skin_and_veil_shares_change_samples_only_when_moved_from_their_defaults():
+    plain = _synthetic(length=6)
+    same = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                         recipe=SampleRecipe(veil_share=0.3, skin_share=0.0))  # fmt: skip
+    assert all(torch.equal(plain[i]["src"], same[i]["src"]) for i in range(6))
+    skin = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                         recipe=SampleRecipe(skin_share=1.0, veil_share=0.0))  # fmt: skip
+
+    def texture(data) -> float:  # mean local variation of the opaque foreground
+        total = []
+        for i in range(6):
+            fgr, pha = data[i]["true_fgr"], data[i]["true_pha"][0]
+            step = (fgr[:, 1:, :] - fgr[:, :-1, :]).abs().mean(0)
+            total.append(step[(pha[1:] > 0.98) & (pha[:-1] > 0.98)])
+        return float(torch.cat(total).mean())
+
+    assert texture(skin) < 0.5 * texture(plain)
+    for i in range(6):
+        _check_item(skin[i])
+        assert float(skin[i]["true_pha"].max()) == 1.0  # smooth subjects are opaque
+
+
 def test_shade_only_darkens_down_to_its_floor():
     from bgmcli.data import synthetic
 

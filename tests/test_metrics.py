@@ -241,3 +241,12 @@ def test_grad_kernel_is_gaussgradients():
     g, dg = metrics._gauss_kernels(1.4)
     assert len(g) == 9  # halfsize = ceil(1.4 * sqrt(-2 log(sqrt(2 pi) 1.4 0.01))) = 4
     assert np.linalg.norm(np.outer(g, dg)) == pytest.approx(1)
+
+
+def test_holes_and_leak_count_only_their_regions():
+    pred = np.array([[1.0, 0.5, 0.95], [0.0, 0.2, 0.05]])
+    interior = np.array([[True, True, True], [False, False, False]])
+    far = ~interior
+    assert metrics.holes(pred, interior) == pytest.approx(1 / 3)  # 0.5 < 0.9
+    assert metrics.leak(pred, far) == pytest.approx(1 / 3)  # 0.2 > 0.1
+    assert math.isnan(metrics.holes(pred, np.zeros_like(interior)))

@@ -111,9 +111,12 @@ def test_synthetic_data_fields_are_checked():
         _smoke(plate_misalign=-1)
     with pytest.raises(BgmError, match="foreground_shading must be between 0 and 1"):
         _smoke(foreground_shading=1.5)
-    recipe = _smoke(synthetic_shapes="mixed", plate_misalign_share=0.3,
-                    foreground_shading=0.5).recipe()  # fmt: skip
+    with pytest.raises(BgmError, match="synthetic_skin_share must be between 0 and 1"):
+        _smoke(synthetic_skin_share=-0.1)
+    recipe = _smoke(synthetic_shapes="mixed", plate_misalign_share=0.3, foreground_shading=0.5,
+                    synthetic_veil_share=0.1, synthetic_skin_share=0.2).recipe()  # fmt: skip
     assert (recipe.shapes, recipe.misalign_share, recipe.shading) == ("mixed", 0.3, 0.5)
+    assert (recipe.veil_share, recipe.skin_share) == (0.1, 0.2)
 
 
 def test_batchnorm_recalibration_ends_the_stage_and_resumes_exactly(tmp_path):

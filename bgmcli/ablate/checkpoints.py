@@ -28,8 +28,11 @@ _LATER_STAGE_FIELDS = {
 }
 _LATER_FIELDS = {
     name: getattr(TrainConfig(), name)
-    for name in ("synthetic_shapes", "plate_misalign", "plate_misalign_share", "foreground_shading")
-}
+    for name in (
+        "synthetic_shapes", "plate_misalign", "plate_misalign_share", "foreground_shading",
+        "synthetic_veil_share", "synthetic_skin_share",
+    )
+}  # fmt: skip
 _LATER_MODEL_FIELDS = {"refiner_residual": False}
 
 

@@ -58,6 +58,10 @@ def open_eval_set(
         return alphamatting_set(root, frames, misalign)
     if all((root / d).is_dir() for d in ("src", "bgr", "pha")):
         return composite_set(root, frames)
+    from bgmcli.ablate import people  # imports this module: a cycle at the top
+
+    if people.is_people_folder(root):
+        return people.people_set(root, width, height, misalign)
     return folder_dataset_set(root, width, height, frames or DEFAULT_SYNTHETIC_FRAMES)
 
 

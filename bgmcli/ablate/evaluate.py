@@ -11,7 +11,7 @@ import torch
 
 from bgmcli.ablate.evalsets import EvalSet
 from bgmcli.bench.measure import measure, percentile
-from bgmcli.metrics import compute_all, fgr_l1, fgr_mse, refined_fraction
+from bgmcli.metrics import compute_all, fgr_l1, fgr_mse, holes, leak, refined_fraction
 from bgmcli.model.settings import InferenceSettings
 
 ALPHA_METRICS = ("sad", "mse", "mad", "grad", "conn")
@@ -48,6 +48,7 @@ def evaluate(
                 sums[key] = sums.get(key, 0.0) + value
                 counted[key] = counted.get(key, 0) + 1
     row = {key: sums[key] / counted[key] if key in sums else math.nan for key in _KEYS}
+    row |= {key: sums[key] / counted[key] for key in CERTAIN_REGION_KEYS if key in sums}
     first = data[0]
     height, width = first["src"].shape[-2:]
     k = settings.for_frame(width, height).k
@@ -57,6 +58,7 @@ def evaluate(
 
 
 _KEYS = (*ALPHA_METRICS, "fgr_l1", "fgr_mse", "refined_fraction")
+CERTAIN_REGION_KEYS = ("holes", "leak")  # only on sets that know where alpha is certain
 
 
 def frame_metrics(out, frame: dict) -> dict[str, float]:
@@ -69,6 +71,8 @@ def frame_metrics(out, frame: dict) -> dict[str, float]:
     row["fgr_l1"] = fgr_l1(fgr, true_fgr, true_pha, mask)
     row["fgr_mse"] = fgr_mse(fgr, true_fgr, true_pha, mask)
     row["refined_fraction"] = refined_fraction(out.ref_sm, pha.shape[0], pha.shape[1])
+    if "interior" in frame:  # the people set: where the answer is certain
+        row["holes"], row["leak"] = holes(pha, frame["interior"]), leak(pha, frame["far"])
     return row
 
 

@@ -12,12 +12,17 @@ class SampleRecipe:
     `misalign`: multiple of the paper's plate misalignment (+-1 degree, +-1%). `misalign_share`:
     the fraction of plates misaligned at all. `shading`: the fraction of synthetic foregrounds
     darkened by a shading field, as real subjects are in their folds and between their strands.
+    `veil_share`: the fraction of subjects with a smooth semi-transparent veil over them.
+    `skin_share`: the fraction of foregrounds that are smooth, shaded and nearly textureless
+    (skin, plain cloth, painted surfaces), opaque like any other foreground.
     The defaults draw the samples of the first versions, bit for bit (evaluation sets too)."""
 
     shapes: str = "blobs"
     misalign: float = 1.0
     misalign_share: float = 0.7
     shading: float = 0.0
+    veil_share: float = 0.3
+    skin_share: float = 0.0
 
 
 # the samples of the first versions (and of every evaluation set)

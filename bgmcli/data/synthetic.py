@@ -93,10 +93,13 @@ def background(rng: np.random.Generator, hw: Size) -> tuple[torch.Tensor, int]:
 
 
 def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: int,
-               shading: float = 0.0):  # fmt: skip
+               shading: float = 0.0, skin: float = 0.0):  # fmt: skip
     """A photo-textured foreground, sometimes tinted toward the background's colours (hard case),
-    and with probability `shading` shaded (`shade`)."""
+    with probability `shading` shaded (`shade`); with probability `skin` a smooth one (`skin`)."""
     fgr = photo_crop(rng, hw, exclude)[0] if rng.random() < 0.85 else procedural(rng, hw)
+    # Drawn only when asked for (as shading below), so that the default draws stay the same.
+    if skin > 0 and rng.random() < skin:
+        fgr = smooth_surface(rng, hw)
     if rng.random() < 0.25:
         t = rng.uniform(0.3, 0.8)
         fgr = fgr * (1 - t) + augment.channel_mean(live) * t
@@ -105,6 +108,30 @@ def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: 
     if shading > 0 and rng.random() < shading:
         fgr = shade(rng, fgr)
     return fgr
+
+
+def smooth_surface(rng: np.random.Generator, hw: Size) -> torch.Tensor:
+    """A nearly textureless opaque surface: one colour (often a skin tone) under smooth light
+    with a soft highlight and pore-scale noise of 1-3%.
+
+    Every smooth area of the other foregrounds is a veil or a flat procedural fill; faces, necks
+    and plain clothes are smooth, opaque and shaded, and the model made them partly transparent."""
+    h, w = hw
+    if rng.random() < 0.6:  # skin: hue 0.02-0.11, from pale to dark
+        value = rng.uniform(0.25, 0.95)
+        tone = np.array([1.0, rng.uniform(0.62, 0.82), rng.uniform(0.45, 0.7)]) * value
+    else:
+        tone = rng.uniform(0.05, 0.95, 3)
+    colour = torch.from_numpy(tone.astype(np.float32))[:, None, None]
+    grid = torch.from_numpy(rng.uniform(0, 1, (1, 1, 3, 3)).astype(np.float32))
+    light = F.interpolate(grid, size=hw, mode="bicubic", align_corners=True)[0]  # broad shading
+    light = 1 - rng.uniform(0.2, 0.6) * (light - light.min()) / (light.max() - light.min() + 1e-6)
+    ys = torch.linspace(-1, 1, h)[:, None]
+    xs = torch.linspace(-1, 1, w)[None, :]
+    cx, cy, r = rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), rng.uniform(0.1, 0.4)
+    highlight = rng.uniform(0.0, 0.25) * torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / r**2)
+    pores = torch.from_numpy(rng.normal(0, rng.uniform(0.01, 0.03), (1, h, w)).astype(np.float32))
+    return (colour * light + highlight + pores).clamp(0, 1)
 
 
 def shade(rng: np.random.Generator, fgr: torch.Tensor) -> torch.Tensor:
@@ -165,7 +192,7 @@ def tangle(
 
 
 def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Tensor,
-          shape_set: str = "blobs"):  # fmt: skip
+          shape_set: str = "blobs", veil_share: float = 0.3):  # fmt: skip
     """Alpha with silhouette, hair and veil; recolours `fgr` where the strands are."""
     if shape_set == "tangled" and rng.random() < TANGLE_SHARE:
         fgr, body = tangle(rng, hw, fgr)
@@ -181,7 +208,7 @@ def matte(rng: np.random.Generator, hw: Size, fgr: torch.Tensor, live: torch.Ten
             hair_col = augment.channel_mean(live)
         only = hair * (1 - body)
         fgr = fgr * (1 - only) + hair_col * only
-    if rng.random() < 0.3:
+    if rng.random() < veil_share:
         pha = outlines.over(pha, outlines.veil(rng, hw))
     return fgr, pha
 
@@ -194,8 +221,8 @@ def generate(
 ) -> dict[str, torch.Tensor]:
     """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
     live, k = background(rng, hw)
-    fgr = foreground(rng, hw, live, exclude=k, shading=recipe.shading)
-    fgr, pha = matte(rng, hw, fgr, live, recipe.shapes)
+    fgr = foreground(rng, hw, live, exclude=k, shading=recipe.shading, skin=recipe.skin_share)
+    fgr, pha = matte(rng, hw, fgr, live, recipe.shapes, recipe.veil_share)
     if rng.random() < 0.3:
         # Blur the premultiplied colour with the alpha so the blurred fgr is not haloed.
         prem, pha = augment.motion_blur([fgr * pha, pha], rng)

@@ -108,6 +108,9 @@ class TrainConfig:
     plate_misalign_share: float = 0.7
     # the fraction of synthetic foregrounds darkened by a shading field (data.synthetic.shade)
     foreground_shading: float = 0.0
+    # the fractions of synthetic subjects with a veil, and of smooth skin-like foregrounds
+    synthetic_veil_share: float = 0.3
+    synthetic_skin_share: float = 0.0
     seed: int = 0
     val_every: int = 100
     val_samples: int = 8
@@ -127,10 +130,9 @@ class TrainConfig:
             raise BgmError(
                 f"plate_misalign_share must be between 0 and 1, got {self.plate_misalign_share!r}"
             )
-        if not 0 <= self.foreground_shading <= 1:
-            raise BgmError(
-                f"foreground_shading must be between 0 and 1, got {self.foreground_shading!r}"
-            )
+        for name in ("foreground_shading", "synthetic_veil_share", "synthetic_skin_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise BgmError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         for name in ("data_length", "val_every", "val_samples"):
             if getattr(self, name) < 1:
                 raise BgmError(f"{name} must be at least 1, got {getattr(self, name)!r}")
@@ -141,7 +143,9 @@ class TrainConfig:
         """How the training and validation samples are drawn."""
         return SampleRecipe(shapes=self.synthetic_shapes, misalign=self.plate_misalign,
                             misalign_share=self.plate_misalign_share,
-                            shading=self.foreground_shading)  # fmt: skip
+                            shading=self.foreground_shading,
+                            veil_share=self.synthetic_veil_share,
+                            skin_share=self.synthetic_skin_share)  # fmt: skip
 
     def settings(self, stage: StageConfig) -> InferenceSettings:
         """What the model runs with in `stage` (training and validation): a fixed k per crop."""
