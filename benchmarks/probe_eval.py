@@ -3,7 +3,8 @@ stage-base probe changes, on the three sets the bundled model is held to.
 
     python benchmarks/probe_eval.py CHECKPOINT [CHECKPOINT ...] [--synthetic-frames 8]
 
-Per checkpoint: people holes and leak (hand-held plates, HD), synthetic HD MAD x1e3, real
+Per checkpoint: people holes and leak (hand-held plates, HD; and with the plates in register,
+as the aligner leaves them), synthetic HD MAD x1e3, real
 composites MAD x1e3 (alphamatting.com, trimap band, base scale by the frame-size rule).
 """
 
@@ -35,6 +36,8 @@ def main() -> None:
     cpu = torch.device("cpu")
     sets = {
         "people": open_eval_set(str(SHARED / "pretrained"), 1920, 1080, None),
+        # as the plate aligner leaves a hand-held plate: in register
+        "people, exact plates": open_eval_set(str(SHARED / "pretrained"), 1920, 1080, None, 0.0),
         "synthetic-hd": open_eval_set("synthetic", 1920, 1080, args.synthetic_frames),
         "real": open_eval_set(str(SHARED / "eval" / "alphamatting-lowres"), 1920, 1080, None),
     }
@@ -43,14 +46,18 @@ def main() -> None:
         began = time.perf_counter()
         model = load_model(None if path == "bundled" else path, refine="none", device=cpu)
         people = evaluate(model, sets["people"], 5000, cpu, iters=1)
+        exact = evaluate(model, sets["people, exact plates"], 5000, cpu, iters=1)
         row = {
             "holes": people["holes"],
             "leak": people["leak"],
+            "holes_exact": exact["holes"],
+            "leak_exact": exact["leak"],
             "synthetic_mad": evaluate(model, sets["synthetic-hd"], 5000, cpu, iters=1)["mad"],
             "real_mad": evaluate(model, sets["real"], 5000, cpu, iters=1)["mad"],
         }
         rows[path] = row
-        print(f"{path}: holes {row['holes']:.2%}, leak {row['leak']:.2%}, synthetic HD MAD "
+        print(f"{path}: holes {row['holes']:.2%}, leak {row['leak']:.2%} (exact plates: "
+              f"{row['holes_exact']:.2%}, {row['leak_exact']:.2%}), synthetic HD MAD "
               f"{row['synthetic_mad'] * 1e3:.2f}, real MAD {row['real_mad'] * 1e3:.2f} "
               f"({time.perf_counter() - began:.0f} s)", flush=True)  # fmt: skip
     if args.json:
