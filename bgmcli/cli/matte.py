@@ -141,6 +141,10 @@ def matte(
             "the source's frame interval, quality keeps the frame-size rule.",
         ),
     ] = "auto",
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Live: the model's CPU threads. (default: chosen, as base scale and k)"),
+    ] = None,
     input_size: Annotated[
         str | None, typer.Option(metavar="WxH", help="Capture devices: the size asked for.")
     ] = None,
@@ -177,7 +181,7 @@ def matte(
         input_size=parse_resolution(input_size) if input_size else None, input_fps=input_fps,
         streams=tuple(o for o in output or [] if is_output_url(o)),
         virtual_camera=virtual_camera_device or ("auto" if virtual_camera else None),
-        latency_target=parse_latency_target(latency_target),
+        latency_target=parse_latency_target(latency_target), threads=threads,
     )  # fmt: skip
     with MatteProgress(quiet) as progress:
         try:

@@ -78,12 +78,19 @@ def ladder(width: int, height: int, scale=None, k=None) -> list[tuple[float, int
     return [(s, n) for s in scales for n in ks]
 
 
-def choose(model, src, bgr, *, target, rate: float, device, scale=None, k=None) -> LiveChoice:
+def choose(
+    model, src, bgr, *, target, rate: float, device, scale=None, k=None, threads=None
+) -> LiveChoice:
     """Times the ladder on one frame (src, bgr on `device`) and takes the first rung within the
-    target; if none is, the fastest (frames are then dropped, and the summary says so)."""
+    target; if none is, the fastest (frames are then dropped, and the summary says so).
+    `threads` given (or OMP_NUM_THREADS set) fixes the model's threads; else they are timed."""
     width, height = src.shape[-1], src.shape[-2]
     rungs = ladder(width, height, scale, k)
-    threads = _fastest_threads(model, src, bgr, rungs[0], device)
+    if threads is None and "OMP_NUM_THREADS" in os.environ:
+        threads = torch.get_num_threads()
+    if threads is None:
+        threads = _fastest_threads(model, src, bgr, rungs[0], device)
+    torch.set_num_threads(threads)
     if target == "quality" or len(rungs) == 1:
         chosen_scale, chosen_k = rungs[0]
         ms = _time(model, src, bgr, InferenceSettings(backbone_scale=chosen_scale, k=chosen_k),

@@ -66,6 +66,20 @@ class LiveFeed:
                 raise error
             return arrival
 
+    def take(self) -> Arrival | None:
+        """The next frame, None at the end; a stream silent for its `stall_s` is a fault."""
+        stall_s = getattr(self.source, "stall_s", None)
+        arrival = self.next(timeout=stall_s)
+        if arrival is None and not self.ended:
+            raise self.source.stalled(self.received, stall_s)
+        return arrival
+
+    def discard(self, arrival: Arrival | None) -> None:
+        """A frame taken but not matted (the run ended) counts as dropped."""
+        if arrival is not None:
+            with self._cond:
+                self.dropped += 1
+
     def reset_counts(self) -> None:
         """Live: counts from now on (frames that came while the model loaded are stale)."""
         if not self.drop:

@@ -25,17 +25,23 @@ class LiveLoop:
     def run(self, *, duration: float | None, report) -> str:
         """Mattes until the input ends, `duration` wall seconds pass or `q`; returns which."""
         self.feed.reset_counts()  # frames that came while the model loaded are not counted
-        began = time.monotonic()
-        poll = WINDOW_POLL_S if self.window is not None else 1.0
+        began = last = time.monotonic()
+        stall_s = getattr(self.feed.source, "stall_s", None)  # files do not stall
+        poll = WINDOW_POLL_S if self.window is not None else min(1.0, stall_s or 1.0)
         while True:
             arrival = self.feed.next(timeout=poll)
-            if duration is not None and time.monotonic() - began >= duration:
+            now = time.monotonic()
+            if duration is not None and now - began >= duration:
+                self.feed.discard(arrival)
                 return "--duration"
             if arrival is None and self.feed.ended:
                 return "end of input"
             if arrival is not None:
                 self._matte(arrival, began)
                 report.advance(1)
+                last = now
+            elif stall_s is not None and now - last >= stall_s:
+                raise self.feed.source.stalled(self.feed.received, stall_s)
             if self.window is not None and self._window_quits():
                 return "q"
 

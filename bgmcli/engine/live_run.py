@@ -71,13 +71,13 @@ def run_live(config, report, *, model=None) -> MatteResult:
         )  # fmt: skip
         stack.callback(lambda: _warn_if(report, background.close()))
         choice = None
+        stack.callback(torch.set_num_threads, torch.get_num_threads())
         if model is None:
             model = _load_model(config, info, device)
             if live:
                 choice = _keep_up(model, config, info, device)
                 model = _load_model(replace(config, backbone_scale=choice.backbone_scale,
                                             k=choice.k), info, device)  # fmt: skip
-                tell(f"keeping up: {choice.describe()}")
         matter = Matter(
             model, device, dtype,
             bgr=_on_device(background.static, device), tgt=target_tensor(target, device),
@@ -139,7 +139,7 @@ def _keep_up(model, config, info, device) -> LiveChoice:
     grey = torch.full((1, 3, info.height, info.width), 0.5, device=device)
     return choose(
         model, grey, grey, target=config.latency_target, rate=float(info.rate), device=device,
-        scale=config.backbone_scale, k=config.k,
+        scale=config.backbone_scale, k=config.k, threads=config.threads,
     )  # fmt: skip
 
 

@@ -50,6 +50,7 @@ class MatteConfig:
     preview: bool = False
     virtual_camera: str | None = None  # a device, "auto" (the first v4l2loopback), None: off
     latency_target: float | str = "auto"  # ms, or a preset of keep_up.PRESETS
+    threads: int | None = None  # the model's CPU threads in a live run; None: chosen
 
     def __post_init__(self) -> None:
         for kind in self.output_types:
@@ -68,6 +69,8 @@ class MatteConfig:
             raise BgmError(f"--start must not be negative, got {self.start}")
         if self.duration is not None and self.duration <= 0:
             raise BgmError(f"--duration must be positive, got {self.duration}")
+        if self.threads is not None and self.threads < 1:
+            raise BgmError(f"--threads must be at least 1, got {self.threads}")
         if self.timeout <= 0:
             raise BgmError(f"--timeout must be positive, got {self.timeout}")
         if self.background is None and self.capture_s is None:

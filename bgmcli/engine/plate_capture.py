@@ -42,7 +42,7 @@ def capture_plate(feed, *, seconds: float, rate: float, countdown: int, tell, sh
     wanted = max(1, round(seconds * rate))
     tell(f"capturing the background over {seconds:g} s ({wanted} frames): keep out of the frame")
     while len(frames) < wanted:
-        arrival = feed.next()
+        arrival = feed.take()
         if arrival is None:
             break
         frames.append(arrival.image)
@@ -57,7 +57,7 @@ def capture_plate(feed, *, seconds: float, rate: float, countdown: int, tell, sh
 def _skip(feed, rate: float, show, caption: str) -> None:
     """One second's frames, shown but not used."""
     for _ in range(max(1, round(rate))):
-        arrival = feed.next()
+        arrival = feed.take()
         if arrival is None:
             raise BgmError("the input ended during the countdown of --bg capture")
         if show is not None:

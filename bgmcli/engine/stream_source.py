@@ -18,15 +18,28 @@ from bgmcli.engine.sources import Frame, SourceInfo, _rgb
 from bgmcli.errors import BgmError
 
 # Start quickly and hold nothing back: a live input is probed for at most 1 s.
-LOW_DELAY = {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "1000000"}
+PROBE_S = 1.0
+# FFmpeg's UDP reader thread consults the read timeout too and stops for good once it has run
+# out, even while data arrives, if our reading thread was late (a busy CPU): so reads get a long
+# grace, and a stream that stops is detected by its consumer (live_loop.py) after --timeout.
+READ_GRACE_S = 60.0
+LOW_DELAY = {
+    "fflags": "nobuffer",
+    "probesize": "500000",
+    "analyzeduration": str(int(PROBE_S * 1e6)),
+}
 # UDP: a large socket buffer, and a full one drops datagrams instead of ending the read.
 UDP_OPTIONS = {"fifo_size": "100000", "overrun_nonfatal": "1", "buffer_size": "4194304"}
 
 
 def open_live_container(target, *, label: str, timeout: float, fmt=None, options=None):
-    """av.open for a URL, a device or a pipe, every failure one line naming `label`."""
+    """av.open for a URL, a device or a pipe, every failure one line naming `label`. Opening
+    may take the probing time on top of `timeout` (the input answered, but is being probed)."""
     try:
-        return av.open(target, format=fmt, options=options or {}, timeout=(timeout, timeout))
+        return av.open(
+            target, format=fmt, options=options or {},
+            timeout=(timeout + PROBE_S, max(READ_GRACE_S, timeout)),
+        )  # fmt: skip
     except av.error.ExitError:
         raise BgmError(f"{label} did not answer within {timeout:g} s (--timeout)") from None
     except av.error.ProtocolNotFoundError:
@@ -54,6 +67,7 @@ class ContainerSource:
     def __init__(self, container, *, name: str, label: str, timeout: float, duration=None):
         self.container, self.label, self.timeout = container, label, timeout
         self.duration, self.damaged = duration, 0
+        self.stall_s = timeout  # live_loop: no frame for this long is a fault
         if not container.streams.video:
             container.close()
             raise BgmError(f"{label} has no video stream")
@@ -93,7 +107,7 @@ class ContainerSource:
             except StopIteration:
                 return
             except av.error.ExitError:
-                raise BgmError(self._stopped(count, f"no data for {self.timeout:g} s")) from None
+                raise BgmError(self._stopped(count, "no data")) from None
             except (av.error.FFmpegError, OSError) as exc:
                 raise BgmError(self._stopped(count, _why(exc))) from None
             try:
@@ -108,6 +122,10 @@ class ContainerSource:
                     return
                 yield Frame(_rgb(frame), pts - first)
                 count += 1
+
+    def stalled(self, count: int, seconds: float) -> BgmError:
+        """The fault of a stream that sent nothing for `seconds` (seen by its consumer)."""
+        return BgmError(self._stopped(count, f"no data for {seconds:g} s"))
 
     def _stopped(self, count: int, why: str) -> str:
         return f"{self.label} stopped after {count} frame{'s' * (count != 1)}: {why}"
