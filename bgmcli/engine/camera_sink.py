@@ -48,17 +48,21 @@ class LoopbackSink:
 
     def __init__(self, device: str, info: SourceInfo):
         self.device = device
+        self.container = None
         try:
             self.container = av.open(device, "w", format="v4l2")
             self.stream = self.container.add_stream("rawvideo", rate=info.rate)
+            self.stream.width, self.stream.height = info.width, info.height
+            self.stream.pix_fmt = "yuv420p"
+            self.container.start_encoding()  # the device is set up now: its errors come now
         except (av.error.FFmpegError, OSError) as exc:
+            if self.container is not None:
+                self.container.close()
             reason = getattr(exc, "strerror", None) or str(exc)
             raise BgmError(
                 f"cannot open virtual camera {device}: {reason} (is it a v4l2loopback device? "
                 f"{LOOPBACK_SETUP})"
             ) from None
-        self.stream.width, self.stream.height = info.width, info.height
-        self.stream.pix_fmt = "yuv420p"
 
     def write(self, planes: np.ndarray, pts: list[int]) -> None:
         for image in planes:
