@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import tempfile
 import threading
 import time
 from fractions import Fraction
@@ -36,37 +37,42 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def encoded_clip(width: int, height: int, rate: int) -> tuple[list, object]:
-    """The demo clip's frames at width x height as MPEG-2 packets (all intra-coded or P, no
-    B-frames, so that they can be resent in a loop with new timestamps)."""
-    encoder = av.CodecContext.create("mpeg2video", "w")
-    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
-    encoder.time_base, encoder.framerate = Fraction(1, rate), Fraction(rate)
-    encoder.options = {"g": str(rate // 2), "bf": "0", "qscale": "4"}
-    packets = []
-    with av.open(str(ROOT / "examples" / "demo.mp4")) as clip:
+def encode_clip(width: int, height: int, rate: int, path: Path) -> Path:
+    """The demo clip's frames at width x height as an MPEG-2 transport stream (no B-frames, so
+    that its packets can be resent in a loop with new timestamps)."""
+    with av.open(str(ROOT / "examples" / "demo.mp4")) as clip, av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg2video", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"g": str(rate // 2), "bf": "0", "qscale": "4"}
         for index, frame in enumerate(clip.decode(video=0)):
             frame = frame.reformat(width, height, "yuv420p")
-            frame.pts, frame.time_base = index, encoder.time_base
-            packets.extend(encoder.encode(frame))
-    packets.extend(encoder.encode(None))
-    return packets, encoder
+            frame.pts, frame.time_base = index, Fraction(1, rate)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
 
 
 class Sender(threading.Thread):
-    """Sends the packets in a loop at `rate` per second to `url` until stopped."""
+    """Sends the clip's packets in a loop at `rate` per second to `url` until stopped."""
 
-    def __init__(self, url: str, packets, encoder, rate: int):
+    def __init__(self, url: str, clip: Path, rate: int):
         super().__init__(daemon=True)
-        self.url, self.packets, self.encoder, self.rate = url, packets, encoder, rate
+        self.url, self.clip, self.rate = url, clip, rate
         self.stop, self.sent = threading.Event(), 0
 
     def run(self) -> None:
-        with av.open(self.url + "?pkt_size=1316", "w", format="mpegts") as out:
-            stream = out.add_stream_from_template(self.encoder)
+        with (
+            av.open(str(self.clip)) as inp,
+            av.open(self.url + "?pkt_size=1316", "w", format="mpegts") as out,
+        ):
+            # the muxer takes a packet's data: each is sent as a fresh copy of its bytes
+            packets = [(bytes(p), p.is_keyframe) for p in inp.demux(video=0) if p.dts is not None]
+            stream = out.add_stream_from_template(inp.streams.video[0])
             began = time.monotonic()
             while not self.stop.is_set():
-                packet = self.packets[self.sent % len(self.packets)]
+                data, keyframe = packets[self.sent % len(packets)]
+                packet = av.Packet(data)
+                packet.is_keyframe = keyframe
                 delay = began + self.sent / self.rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
@@ -93,20 +99,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
-    packets, encoder = encoded_clip(width, height, args.rate)
     source = f"udp://127.0.0.1:{free_port()}"
     target = args.latency_target if args.latency_target in ("auto", "quality") else float(
         args.latency_target
     )  # fmt: skip
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
+        clip = encode_clip(width, height, args.rate, Path(tmp) / "clip.ts")
         config = MatteConfig(
             input=source, background=plate(width, height, Path(tmp)), device=args.device,
             streams=(f"udp://127.0.0.1:{free_port()}",), duration=args.seconds,
             latency_target=target, threads=args.threads, timeout=10.0,
         )  # fmt: skip
-        sender = Sender(source, packets, encoder, args.rate)
+        sender = Sender(source, clip, args.rate)
         sender.start()
         try:
             result = run_matte(config)

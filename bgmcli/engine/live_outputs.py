@@ -8,16 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bgmcli.engine import sinks
 from bgmcli.engine.pipeline import EncoderThread
-from bgmcli.engine.sinks import (
-    FORMATS,
-    check_encoder,
-    check_outputs,
-    commit,
-    open_sink,
-    plan_outputs,
-    prepare_outdir,
-)
 from bgmcli.engine.sources import SourceInfo
 from bgmcli.errors import BgmError
 
@@ -37,10 +29,10 @@ class LiveOutputs:
 
         fmt = _format(config, info)
         if self.recordings:
-            prepare_outdir(self.outdir)
+            sinks.prepare_outdir(self.outdir)
         try:
             for output in self.recordings:
-                self._add(open_sink(output, fmt, info, None), on_written)
+                self._add(sinks.open_sink(output, fmt, info, None), on_written)
             for url in config.streams:
                 self._add(StreamSink(url, info, timeout=config.timeout), on_written)
             if config.virtual_camera:
@@ -69,7 +61,7 @@ class LiveOutputs:
                 failed.append(f"{getattr(encoder.sink, 'url', 'output')}: {exc}")
         for output in self.recordings:
             if output.partial.exists():
-                commit(output)
+                sinks.commit(output)
         if self.window is not None:
             self.window.close()
         return failed
@@ -88,9 +80,9 @@ def plan_live_outputs(config, info: SourceInfo, *, live: bool) -> LiveOutputs:
     recordings = []
     if outdir is not None:
         fmt = _format(config, info)
-        check_encoder(fmt)
-        recordings = plan_outputs(info, config.output_types, fmt, outdir, transparent=False)
-        check_outputs(recordings, overwrite=config.overwrite)
+        sinks.check_encoder(fmt)
+        recordings = sinks.plan_outputs(info, config.output_types, fmt, outdir, transparent=False)
+        sinks.check_outputs(recordings, overwrite=config.overwrite)
     if not (recordings or config.streams or config.preview or config.virtual_camera):
         raise BgmError(
             "a live input needs an output: -o DIR (recordings), -o URL (a stream), --preview "
@@ -116,4 +108,4 @@ def plan_live_outputs(config, info: SourceInfo, *, live: bool) -> LiveOutputs:
 def _format(config, info: SourceInfo):
     """Recordings of a live run: mp4 unless asked (the composite goes over green unless
     --target: streams, windows and cameras show no transparency)."""
-    return FORMATS[config.output_format or ("mp4" if info.kind == "video" else "png")]
+    return sinks.FORMATS[config.output_format or ("mp4" if info.kind == "video" else "png")]
