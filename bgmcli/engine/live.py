@@ -11,14 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bgmcli.engine.pipeline import lower_priority
-
 
 @dataclass
 class Arrival:
     image: np.ndarray  # uint8 (H, W, 3) RGB
     pts: int  # the source's timestamp
-    time: float  # time.monotonic() when it was decoded
+    time: float  # its capture time on time.monotonic()'s clock, as far as it can be told
 
 
 class LiveFeed:
@@ -35,10 +33,16 @@ class LiveFeed:
         self._thread.start()
 
     def _read(self) -> None:
-        lower_priority()
+        # Not at lower priority, unlike the file pipeline's reader: it must never fall behind.
+        time_base, offset = float(self.source.info.time_base), None
         try:
             for frame in self.source.frames():
-                arrival = Arrival(frame.image, frame.pts, time.monotonic())
+                # Capture time: the source's own clock (pts) placed on ours by the frame that
+                # came soonest after it, so that a backlog (frames queued in a socket buffer)
+                # counts in the latency instead of looking fresh when it is decoded.
+                media_s, now = frame.pts * time_base, time.monotonic()
+                offset = now - media_s if offset is None else min(offset, now - media_s)
+                arrival = Arrival(frame.image, frame.pts, offset + media_s)
                 with self._cond:
                     while not self.drop and self._pending is not None and not self._stop:
                         self._cond.wait(0.1)
