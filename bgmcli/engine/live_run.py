@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+import av
 import torch
 
 from bgmcli.devices import resolve_device, resolve_dtype
@@ -117,12 +118,13 @@ def _drive(loop: LiveLoop, config, live: bool, report, outputs) -> tuple[str, Bg
             outputs.abort()
             raise _stopped(exc, loop.matted, outputs.recordings) from None
         stopped_by = "Ctrl-C"
-    except BgmError as exc:
+    except (BgmError, OSError, av.error.FFmpegError, RuntimeError) as exc:
         if not live:
             outputs.abort()
             raise _stopped(exc, loop.matted, outputs.recordings) from None
-        feed.stop()
-        return "fault", exc
+        feed.stop()  # an output that failed (a stream refused) is a fault of the run too
+        fault = exc if isinstance(exc, BgmError) else BgmError(f"an output failed: {exc}")
+        return "fault", fault
     feed.stop()
     return stopped_by, None
 

@@ -69,6 +69,7 @@ def test_a_slow_model_drops_stale_frames_instead_of_queueing(capsys, media, tmp_
     assert p90 < 1000, out  # bounded: a queue would hold ever older frames
 
 
+@pytest.mark.slow  # the stream runs for seconds, then --timeout passes
 def test_a_stream_that_stops_is_one_line_and_keeps_the_recording(capsys, media, tmp_path):
     with UdpFeeder(4.5) as feed:  # the model loads within the first seconds; then it stops
         code, out, err = live(capsys, media, feed.url, tmp_path, "--timeout", "1.5")

@@ -1,10 +1,13 @@
 """-o URL: the composite streamed as MPEG-TS over UDP (127.0.0.1), read back by a receiver."""
 
+import pytest
+
 from bgmcli.engine.stream_sink import muxer_for
 from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.engine.live_media import UdpFeeder, UdpReceiver
 
 
+@pytest.mark.slow  # a real-time stream in and out (~6 s here)
 def test_a_live_run_streams_the_composite(capsys, media, tmp_path):
     with UdpReceiver() as receiver, UdpFeeder(8) as feed:
         code, out, err = run_bgm(
