@@ -51,34 +51,20 @@ def run_live(config, report, *, model=None) -> MatteResult:
     dtype = resolve_dtype(config.precision, device)
     live = config.is_live()
     with ExitStack() as stack:
-        source = open_input(
-            config.input, options=config.input_options(), start=config.start,
-            duration=None if live else config.duration,  # live: wall-clock time, in the loop
-        )  # fmt: skip
-        info = replace(source.info, time_base=LIVE_TIME_BASE) if live else source.info
-        feed = LiveFeed(source, drop=live)
-        stack.callback(_close_input, feed, source)
+        feed, info = _open_feed(config, live, stack)
         target = open_target(config.target or "green", info, alpha_format=False, warn=report.warn)
         stack.callback(target.close)
         outputs = plan_live_outputs(config, info, live=live)
         stack.callback(outputs.abort)  # a no-op once finished
         tell = getattr(report, "info", None) or (lambda message: None)
-        plate = None
-        if config.capture_s is not None:
-            plate = _capture(feed, config, info, outputs, tell)
+        plate = _capture(feed, config, info, outputs, tell) if config.capture_s else None
         background = Background(
             plate if plate is not None else config.background, info, align=config.align,
             warn=report.warn,
         )  # fmt: skip
         stack.callback(lambda: _warn_if(report, background.close()))
-        choice = None
         stack.callback(torch.set_num_threads, torch.get_num_threads())
-        if model is None:
-            model = _load_model(config, info, device)
-            if live:
-                choice = _keep_up(model, config, info, device)
-                model = _load_model(replace(config, backbone_scale=choice.backbone_scale,
-                                            k=choice.k), info, device)  # fmt: skip
+        model, choice = _model(model, config, info, device, live)
         matter = Matter(
             model, device, dtype,
             bgr=_on_device(background.static, device), tgt=target_tensor(target, device),
@@ -105,6 +91,31 @@ def run_live(config, report, *, model=None) -> MatteResult:
             outputs=[o.path for o in outputs.recordings], width=info.width, height=info.height,
             live=stats,
         )  # fmt: skip
+
+
+def _open_feed(config, live: bool, stack: ExitStack):
+    """The input, read on its own thread from now on (a socket must never wait)."""
+    source = open_input(
+        config.input, options=config.input_options(), start=config.start,
+        duration=None if live else config.duration,  # live: wall-clock time, in the loop
+    )  # fmt: skip
+    info = replace(source.info, time_base=LIVE_TIME_BASE) if live else source.info
+    feed = LiveFeed(source, drop=live)
+    stack.callback(_close_input, feed, source)
+    return feed, info
+
+
+def _model(model, config, info, device, live: bool):
+    """The model and, for a live run, the settings chosen to keep up: given to the engine's own
+    loading as the config's backbone_scale and k (a model passed in is used as it is)."""
+    if model is not None:
+        return model, None
+    model = _load_model(config, info, device)
+    if not live:
+        return model, None
+    choice = _keep_up(model, config, info, device)
+    chosen = replace(config, backbone_scale=choice.backbone_scale, k=choice.k)
+    return _load_model(chosen, info, device), choice
 
 
 def _drive(loop: LiveLoop, config, live: bool, report, outputs) -> tuple[str, BgmError | None]:
