@@ -39,6 +39,7 @@ def matte(
         typer.Option(
             "--output-dir",
             "-o",
+            metavar="DIR|URL",
             help="Where outputs go (default: next to INPUT; a live input records only here), "
             "or a udp/srt/tcp (MPEG-TS) or rtmp (FLV) URL to stream the composite to. Repeatable.",
         ),
@@ -152,7 +153,8 @@ def matte(
         float | None, typer.Option(metavar="FPS", help="Capture devices: the rate asked for.")
     ] = None,
     timeout: Annotated[
-        float, typer.Option(metavar="S", help="Seconds a device or URL may take to answer.")
+        float,
+        typer.Option(metavar="S", help="Seconds a device or URL may take to answer or be silent."),
     ] = 10.0,
 ) -> None:
     """Matte a video, images or a live source against a clean background plate: alpha,
