@@ -159,7 +159,8 @@ def _keep_up(model, config, info, device) -> LiveChoice:
 def _capture(feed, config, info, outputs, tell, show=None):
     plate = capture_plate(
         feed, seconds=config.capture_s, rate=float(info.rate),
-        countdown=config.capture_countdown, tell=tell, show=show,
+        countdown=config.capture_countdown if feed.drop else 0,  # a recording needs none
+        tell=tell, show=show,
     )  # fmt: skip
     save_plate(plate, outputs.plate_path)
     tell(f"background plate saved: {outputs.plate_path}")

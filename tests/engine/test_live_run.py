@@ -153,3 +153,16 @@ def test_standard_input_from_a_pipe_mattes_every_frame(media, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "8 frames (160x120)" in done.stdout  # not live: none dropped
     assert final_names(tmp_path / "out") == ["stdin.com.mp4", "stdin.pha.mp4"]
+
+
+def test_capture_from_a_file_takes_its_first_frames_without_a_countdown(capsys, media, tmp_path):
+    code, out, err = run_bgm(
+        capsys, "matte", media.clip, "--bg", "capture:0.5", "-o", tmp_path, "--checkpoint",
+        media.checkpoint, "--k", "100", "--output-types", "pha",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "background capture in" not in err
+    # 0.5 s of 23.976 fps: 12 frames make the plate, the other 36 are matted, none dropped
+    assert "36 frames (160x120)" in out and "48 frames received, 36 matted, 0 dropped" in out
+    assert final_names(tmp_path) == ["clip.pha.mp4", "clip.plate.png"]
+    assert_playable(tmp_path, 36)
