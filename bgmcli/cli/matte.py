@@ -8,33 +8,42 @@ from typing import Annotated
 import typer
 
 from bgmcli.cli.app import BACKBONE_HELP, REFINE_HELP, app, console, err_console
-from bgmcli.cli.render import MatteProgress
+from bgmcli.cli.render import MatteProgress, live_summary
 from bgmcli.engine.sinks import FORMATS
+from bgmcli.errors import BgmError
 
 
 @app.command()
 def matte(
     input: Annotated[
-        Path,
+        str,
         typer.Argument(
             metavar="INPUT",
-            help="A video, an image, or a folder or glob of images.",
+            help="A video, an image, a folder or glob of images; a capture device (/dev/video0, "
+            "avfoundation:NAME, dshow:NAME); a udp/srt/rtsp/rtmp/http(s) URL; - for stdin.",
             show_default=False,
         ),
     ],
     bg: Annotated[
-        Path,
+        str,
         typer.Option(
             "--bg",
             show_default=False,
             help="The clean background plate: the same shot with the subject out of frame "
-            "(an image, or a video played in step with the input).",
+            "(an image, or a video played in step with the input), or capture[:SECONDS] to "
+            "take it from the input after a countdown (default 2 s), saved as NAME.plate.png.",
         ),
     ],
-    output_dir: Annotated[
-        Path | None,
-        typer.Option("--output-dir", "-o", help="Where outputs go. (default: next to INPUT)"),
-    ] = None,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output-dir",
+            "-o",
+            metavar="DIR|URL",
+            help="Where outputs go (default: next to INPUT; a live input records only here), "
+            "or a udp/srt/tcp (MPEG-TS) or rtmp (FLV) URL to stream the composite to. Repeatable.",
+        ),
+    ] = None,  # fmt: skip
     output_types: Annotated[
         str, typer.Option(metavar="TYPES", help="Any of com,pha,fgr,err,ref.")
     ] = "com,pha",
@@ -95,20 +104,86 @@ def matte(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    live: Annotated[
+        bool | None,
+        typer.Option(
+            "--live/--no-live",
+            help="Matte frames as they come, dropping stale ones. (default: on for devices and "
+            "URLs, off for files and -)",
+            show_default=False,
+        ),
+    ] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="A window: q quits, b recaptures the plate, a cycles composite / alpha / input.",
+        ),
+    ] = False,  # fmt: skip
+    virtual_camera: Annotated[
+        bool,
+        typer.Option(
+            "--virtual-camera",
+            help="Send the composite to a virtual camera (Linux: the first v4l2loopback device; "
+            "macOS, Windows: OBS's, through pyvirtualcam).",
+        ),
+    ] = False,
+    virtual_camera_device: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DEVICE", help="The virtual camera to use (implies --virtual-camera)."
+        ),
+    ] = None,
+    latency_target: Annotated[
+        str,
+        typer.Option(
+            metavar="MS",
+            help="Live: the model's time a frame that base scale and k are chosen for; auto is "
+            "the source's frame interval, quality keeps the frame-size rule.",
+        ),
+    ] = "auto",
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Live: the model's CPU threads. (default: chosen, as base scale and k)"),
+    ] = None,
+    input_size: Annotated[
+        str | None, typer.Option(metavar="WxH", help="Capture devices: the size asked for.")
+    ] = None,
+    input_fps: Annotated[
+        float | None, typer.Option(metavar="FPS", help="Capture devices: the rate asked for.")
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(metavar="S", help="Seconds a device or URL may take to answer or be silent."),
+    ] = 10.0,
 ) -> None:
-    """Matte a video or images against a clean background plate: alpha, foreground, composite."""
+    """Matte a video, images or a live source against a clean background plate: alpha,
+    foreground, composite; into files, a stream, a window or a virtual camera."""
+    from bgmcli.engine.keep_up import parse_latency_target
     from bgmcli.engine.matte import MatteInterrupted, run_matte
     from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
-    from bgmcli.model.settings import parse_scale
+    from bgmcli.engine.plate_capture import parse_capture
+    from bgmcli.engine.stream_sink import is_output_url
+    from bgmcli.model.settings import parse_resolution, parse_scale
 
+    dirs = [o for o in output or [] if not is_output_url(o)]
+    if len(dirs) > 1:
+        raise BgmError(f"-o names one folder for the recordings, got {', '.join(dirs)}")
+    capture_s = parse_capture(bg)
     config = MatteConfig(
-        input=input, background=bg, outdir=output_dir,
+        input=input, background=None if capture_s else Path(bg),
+        outdir=Path(dirs[0]) if dirs else None,
         output_types=parse_output_types(output_types), output_format=output_format,
         target=target, align=align,
         start=parse_time(start, "--start"), duration=parse_time(duration, "--duration"),
         checkpoint=checkpoint, backbone=backbone,
         backbone_scale=parse_scale(backbone_scale), refine=refine, k=k, threshold=threshold,
         device=device, precision=precision, batch=batch, overwrite=overwrite,
+        live=live, capture_s=capture_s, timeout=timeout, preview=preview,
+        input_size=parse_resolution(input_size) if input_size else None, input_fps=input_fps,
+        streams=tuple(o for o in output or [] if is_output_url(o)),
+        virtual_camera=virtual_camera_device or ("auto" if virtual_camera else None),
+        latency_target=parse_latency_target(latency_target), threads=threads,
     )  # fmt: skip
     with MatteProgress(quiet) as progress:
         try:
@@ -121,7 +196,9 @@ def matte(
         names = ", ".join(str(path) for path in result.outputs)
         console.print(
             f"{result.frames} frames ({result.width}x{result.height}) in {result.run_s:.1f} s: "
-            f"{result.fps:.2f} fps end-to-end, model {result.model_fps:.2f} fps -> {names}",
+            f"{result.fps:.2f} fps end-to-end, model {result.model_fps:.2f} fps"
+            + (f" -> {names}" if names else "")
+            + (live_summary(result.live) if result.live is not None else ""),
             markup=False,
             soft_wrap=True,
         )

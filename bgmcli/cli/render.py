@@ -18,7 +18,7 @@ class MatteProgress:
             TimeRemainingColumn,
         )
 
-        self.task = None
+        self.task, self.quiet = None, quiet
         self.bar = Progress(
             TextColumn("matting"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[fps]}"), TimeRemainingColumn(),
@@ -45,6 +45,27 @@ class MatteProgress:
 
     def warn(self, message: str) -> None:
         err_console.print(f"bgm: warning: {message}", markup=False)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            err_console.print(f"bgm: {message}", markup=False)
+
+
+def live_summary(stats) -> str:
+    """The live part of `bgm matte`'s summary: frames, drops, latency, what was chosen."""
+    text = f"; {stats.received} frames received, {stats.matted} matted, {stats.dropped} dropped"
+    if stats.received:
+        text += f" ({100 * stats.dropped / stats.received:.0f}%)"
+    if stats.latency_p50_ms is not None:
+        text += f"; latency p50 {stats.latency_p50_ms:.0f} ms, p90 {stats.latency_p90_ms:.0f} ms"
+    text += f"; stopped by {stats.stopped_by}"
+    if stats.choice is not None:
+        text += f"; {stats.choice.describe()}"
+        if not stats.choice.keeps_up:
+            text += " (cannot keep up: frames are dropped)"
+    if stats.plate:
+        text += f"; plate {stats.plate}"
+    return text
 
 
 class TrainProgress:

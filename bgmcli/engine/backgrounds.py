@@ -20,12 +20,16 @@ class Plate:
     held if it is shorter than the input.
     """
 
-    def __init__(self, path: Path, info: SourceInfo, *, what: str, warn):
-        self.path, self.info, self.what, self.warn = Path(path), info, what, warn
+    def __init__(self, path: Path | np.ndarray, info: SourceInfo, *, what: str, warn):
+        self.info, self.what, self.warn = info, what, warn
         self.still: np.ndarray | None = None
         self._video: VideoSource | None = None
         self._frames = None
         self._last: np.ndarray | None = None
+        if isinstance(path, np.ndarray):  # a plate captured from the input (--bg capture)
+            self.path, self.still = Path("captured"), resize(path, info.width, info.height)
+            return
+        self.path = Path(path)
         if self.path.is_dir():
             raise BgmError(f"{what} {path} is a folder; give an image or a video")
         if self.path.suffix.lower() in IMAGE_SUFFIXES:
@@ -75,7 +79,7 @@ class Plate:
 class Background:
     """The plate for each frame: constant (`static`), or per frame for a video or --align."""
 
-    def __init__(self, path: Path, info: SourceInfo, *, align: bool, warn):
+    def __init__(self, path: Path | np.ndarray, info: SourceInfo, *, align: bool, warn):
         self.plate = Plate(path, info, what="background", warn=warn)
         self.aligner = None
         if align:

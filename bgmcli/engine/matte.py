@@ -26,6 +26,7 @@ from bgmcli.engine.sinks import (
     plan_outputs,
     prepare_outdir,
 )
+from bgmcli.engine.source import open_input, parse_input
 from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
 
@@ -39,6 +40,7 @@ class MatteResult:
     outputs: list[Path]
     width: int
     height: int
+    live: object = None  # live_run.LiveStats for runs through the live loop
 
     @property
     def fps(self) -> float:
@@ -54,13 +56,18 @@ class MatteInterrupted(KeyboardInterrupt):
 
 
 def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None) -> MatteResult:
-    """Mattes `config.input` against `config.background`; `model` overrides loading one."""
+    """Mattes `config.input` against `config.background`; `model` overrides loading one.
+    Live runs (a live input or output, a captured plate) go through `live_run.run_live`."""
     report = report or SilentReporter()
+    if config.runs_live():
+        from bgmcli.engine.live_run import run_live
+
+        return run_live(config, report, model=model)
     began = time.perf_counter()
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.precision, device)
     with ExitStack() as stack:
-        source = open_source(config.input, start=config.start, duration=config.duration)
+        source = _open_input(config)
         stack.callback(source.close)
         info = source.info
         fmt = FORMATS[config.output_format or ("mp4" if info.kind == "video" else "png")]
@@ -98,6 +105,13 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
             width=info.width,
             height=info.height,
         )
+
+
+def _open_input(config: MatteConfig):
+    spec = parse_input(config.input)
+    if spec.kind == "file":
+        return open_source(Path(spec.target), start=config.start, duration=config.duration)
+    return open_input(config.input, options=config.input_options(), duration=config.duration)
 
 
 def _on_device(image, device: torch.device) -> torch.Tensor | None:

@@ -20,8 +20,8 @@ OUTPUT_TYPES = ("com", "pha", "fgr", "err", "ref")
 class MatteConfig:
     """Everything one run needs. None means "decide from the input" (see the defaults below)."""
 
-    input: Path
-    background: Path
+    input: Path | str  # a Path is a file; text may also be a device, a URL or "-" (source.py)
+    background: Path | None  # None: captured from the input (capture_s)
     outdir: Path | None = None  # None: next to the input
     output_types: tuple[str, ...] = ("com", "pha")
     output_format: str | None = None  # None: mp4 for a video input, png for images
@@ -39,6 +39,18 @@ class MatteConfig:
     precision: str = "fp32"
     batch: int = 1
     overwrite: bool = False
+    # Live runs (live_run.py). live None: devices and network streams are live, files and "-" not.
+    live: bool | None = None
+    capture_s: float | None = None  # --bg capture[:SECONDS]
+    capture_countdown: int = 3  # seconds to step out of frame before the capture
+    input_size: tuple[int, int] | None = None  # devices: --input-size
+    input_fps: float | None = None  # devices: --input-fps
+    timeout: float = 10.0  # seconds a device or URL may take to answer or to send more
+    streams: tuple[str, ...] = ()  # -o URL
+    preview: bool = False
+    virtual_camera: str | None = None  # a device, "auto" (the first v4l2loopback), None: off
+    latency_target: float | str = "auto"  # ms, or a preset of keep_up.PRESETS
+    threads: int | None = None  # the model's CPU threads in a live run; None: chosen
 
     def __post_init__(self) -> None:
         for kind in self.output_types:
@@ -57,6 +69,29 @@ class MatteConfig:
             raise BgmError(f"--start must not be negative, got {self.start}")
         if self.duration is not None and self.duration <= 0:
             raise BgmError(f"--duration must be positive, got {self.duration}")
+        if self.threads is not None and self.threads < 1:
+            raise BgmError(f"--threads must be at least 1, got {self.threads}")
+        if self.timeout <= 0:
+            raise BgmError(f"--timeout must be positive, got {self.timeout}")
+        if self.background is None and self.capture_s is None:
+            raise BgmError("no background: give --bg FILE or --bg capture[:SECONDS]")
+
+    def is_live(self) -> bool:
+        """Frames are matted as they come and stale ones dropped (devices and streams)."""
+        from bgmcli.engine.source import parse_input
+
+        return parse_input(self.input).live if self.live is None else self.live
+
+    def runs_live(self) -> bool:
+        """Whether the run goes through the live loop: a live input, a live output, or a plate
+        captured from the input."""
+        return bool(self.is_live() or self.streams or self.preview or self.virtual_camera
+                    or self.capture_s)  # fmt: skip
+
+    def input_options(self):
+        from bgmcli.engine.source import InputOptions
+
+        return InputOptions(size=self.input_size, fps=self.input_fps, timeout=self.timeout)
 
     def settings(self) -> InferenceSettings:
         """The model's call-time settings as given (None: decided for the input's frame size)."""
@@ -91,6 +126,8 @@ class Reporter(Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    # Optional: `info(message)`, the steps of a live run (the plate capture's countdown).
+
 
 class SilentReporter:
     """A Reporter that drops everything (library use without a UI)."""
@@ -102,4 +139,7 @@ class SilentReporter:
         pass
 
     def warn(self, message: str) -> None:
+        pass
+
+    def info(self, message: str) -> None:
         pass

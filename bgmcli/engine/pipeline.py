@@ -126,8 +126,8 @@ class EncoderThread:
     batch's pictures for this output are made and encoded. close() finishes the output;
     abort() drops what is queued and closes the .partial as it is."""
 
-    def __init__(self, sink, depth: int = 2):
-        self.sink, self.error = sink, None
+    def __init__(self, sink, depth: int = 2, on_written: Callable | None = None):
+        self.sink, self.error, self.on_written = sink, None, on_written
         self._queue = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="bgm-encode", daemon=True)
         self._thread.start()
@@ -140,6 +140,8 @@ class EncoderThread:
                     self.sink.close()
                     return
                 self.sink.write(item.pictures(self.sink.output), item.pts)
+                if self.on_written is not None:
+                    self.on_written(item.pts)
         except BaseException as exc:  # noqa: B036 - surfaced by put() / close()
             self.error = exc
         try:

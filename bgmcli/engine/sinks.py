@@ -131,9 +131,12 @@ def prepare_outdir(outdir: Path) -> None:
 class VideoSink:
     """One output video; `audio` (com only) is copied in as the frames go in."""
 
-    def __init__(self, output: Output, fmt: Format, info: SourceInfo, audio: AudioCopy | None):
+    def __init__(
+        self, output: Output, fmt: Format, info: SourceInfo, audio: AudioCopy | None, *,
+        container=None,  # already open (a network stream); None: `output.partial`
+    ):  # fmt: skip
         self.output, self.info = output, info
-        self.container = _open_writer(output.partial, fmt.name)
+        self.container = container or _open_writer(output.partial, fmt.name)
         try:
             self.stream = _add_video_stream(self.container, output, fmt, info)
             self.audio = audio if audio is not None and audio.attach(self.container) else None
