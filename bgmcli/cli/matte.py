@@ -14,23 +14,25 @@ from bgmcli.engine.sinks import FORMATS
 
 @app.command()
 def matte(
-    input: Annotated[
-        Path,
+    inputs: Annotated[
+        list[str] | None,
         typer.Argument(
-            metavar="INPUT",
-            help="A video, an image, or a folder or glob of images.",
+            metavar="INPUT...",
+            help="A video, an image, or a folder or glob of images; several, or a folder or glob "
+            "of videos, make a batch: one shot per video.",
             show_default=False,
         ),
-    ],
+    ] = None,
     bg: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--bg",
             show_default=False,
             help="The clean background plate: the same shot with the subject out of frame "
-            "(an image, or a video played in step with the input).",
+            "(an image, or a video played in step with the input); a folder: each shot's plate "
+            "by name (NAME.*, NAME_plate.* or NAME_bg.*).",
         ),
-    ],
+    ] = None,
     output_dir: Annotated[
         Path | None,
         typer.Option("--output-dir", "-o", help="Where outputs go. (default: next to INPUT)"),
@@ -95,21 +97,65 @@ def matte(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(help="A CSV or YAML list of shots: input, plate, target, options per row."),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option(help="Shots at once on this machine (processes sharing the cores).")
+    ] = 1,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Torch threads per shot. (default: the cores / --jobs; Ray: 4 CPUs)"),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(metavar="I/N", help="Only part I of N of the shots (for job arrays)."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(metavar="ray[=ADDRESS]", help="Run each shot as a Ray task."),
+    ] = None,
 ) -> None:
-    """Matte a video or images against a clean background plate: alpha, foreground, composite."""
-    from bgmcli.engine.matte import MatteInterrupted, run_matte
-    from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
+    """Matte videos or images against clean background plates: alpha, foreground, composite."""
+    from bgmcli.batch.plan import parse_shard, plan_shots, report_path, select_shard
+    from bgmcli.batch.ray_backend import parse_cluster
+    from bgmcli.batch.runner import BatchOptions
+    from bgmcli.engine.matte_config import parse_output_types, parse_time
     from bgmcli.model.settings import parse_scale
 
-    config = MatteConfig(
-        input=input, background=bg, outdir=output_dir,
-        output_types=parse_output_types(output_types), output_format=output_format,
-        target=target, align=align,
+    options = dict(
+        outdir=output_dir, output_types=parse_output_types(output_types),
+        output_format=output_format, target=target, align=align,
         start=parse_time(start, "--start"), duration=parse_time(duration, "--duration"),
         checkpoint=checkpoint, backbone=backbone,
         backbone_scale=parse_scale(backbone_scale), refine=refine, k=k, threshold=threshold,
         device=device, precision=precision, batch=batch, overwrite=overwrite,
     )  # fmt: skip
+    parts, address = parse_shard(shard), parse_cluster(cluster)
+    plan = plan_shots(inputs or [], bg, manifest, options)
+    shots = select_shard(plan.shots, parts)
+    batch_options = BatchOptions(
+        jobs=jobs, threads=threads, cluster=address, shard=parts,
+        report_path=report_path(plan.shots, output_dir, manifest, parts),
+    )  # fmt: skip
+    if plan.is_batch or manifest or jobs != 1 or parts or address is not None:
+        from bgmcli.cli.matte_batch import run_and_report
+
+        plan.shots = shots
+        run_and_report(plan, batch_options, quiet)
+    else:
+        _matte_one(plan.shots[0].config, threads, quiet)
+
+
+def _matte_one(config, threads: int | None, quiet: bool) -> None:
+    """One shot, as `bgm matte` always ran: a progress bar and a summary line, errors exit 2."""
+    from bgmcli.engine.matte import MatteInterrupted, run_matte
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     with MatteProgress(quiet) as progress:
         try:
             result = run_matte(config, progress)
