@@ -88,8 +88,8 @@ def _row(path: Path, number: int, record: dict, have_bg: bool) -> ManifestRow:
         raise BgmError(f"{label}: unknown column {unknown[0]!r}; known: {', '.join(COLUMNS)}")
     if "input" not in cells:
         raise BgmError(f"{label}: no 'input'")
-    shot = _shot(path.parent, str(cells["input"]).strip(), label)
     label = f"{label} ({cells['input']})"
+    shot = _shot(path.parent, str(cells["input"]).strip(), label)
     if "plate" not in cells and not have_bg:
         raise BgmError(f"{label}: no 'plate' (add a plate column or give --bg)")
     plate = None

@@ -43,7 +43,7 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
         plan = BatchPlan([], expansion.notes, expansion.is_batch)
     pairs = _with_plates(pairs, bg, plan.notes)
     plan.shots = [
-        Shot(_label(shot), MatteConfig(**options, **extra, input=shot.input, background=plate))
+        Shot(_label(shot), MatteConfig(**(options | extra), input=shot.input, background=plate))
         for shot, plate, extra in pairs
     ]
     _check_names(plan.shots)
@@ -60,17 +60,27 @@ def _with_plates(pairs: list, bg: Path | None, notes: list[str]) -> list:
         return [(shot, plate or bg, extra) for shot, plate, extra in pairs]
     stems = plate_files(Path(bg))
     matched = [
-        (shot, plate or match_plate(shot.name, shot.input, Path(bg), stems), extra)
-        for shot, plate, extra in pairs
+        (shot, plate or _try_match(shot, Path(bg), stems), extra) for shot, plate, extra in pairs
     ]
     # A folder of shots may hold their plate videos too: a shot's plate is not another shot.
     plates = {plate.resolve() for _, plate, _ in matched if isinstance(plate, Path)}
     left = [m for m in matched if isinstance(m[0].input, Path) and m[0].input.resolve() in plates]
-    kept = [m for m in matched if m not in left]
     if left:
-        left = [m[0].input.name for m in left]
-        notes.append(f"{', '.join(left)}: the plate of another shot, not matted as a shot")
+        names = ", ".join(m[0].input.name for m in left)
+        notes.append(f"{names}: the plate of another shot, not matted as a shot")
+    kept = [m for m in matched if m not in left]
+    for _, plate, _ in kept:
+        if isinstance(plate, BgmError):
+            raise plate
     return kept
+
+
+def _try_match(shot: ShotInput, folder: Path, stems) -> Path | BgmError:
+    """The plate, or the error to raise should this shot not turn out to be a plate itself."""
+    try:
+        return match_plate(shot.name, shot.input, folder, stems)
+    except BgmError as exc:
+        return exc
 
 
 def _label(shot: ShotInput) -> str:

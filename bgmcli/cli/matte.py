@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -132,18 +133,16 @@ def matte(
         backbone_scale=parse_scale(backbone_scale), refine=refine, k=k, threshold=threshold,
         device=device, precision=precision, batch=batch, overwrite=overwrite,
     )  # fmt: skip
-    parts, address = parse_shard(shard), parse_cluster(cluster)
+    parts = parse_shard(shard)
+    batch_options = BatchOptions(jobs=jobs, threads=threads, cluster=parse_cluster(cluster),
+                                 shard=parts)  # fmt: skip
     plan = plan_shots(inputs or [], bg, manifest, options)
-    shots = select_shard(plan.shots, parts)
-    batch_options = BatchOptions(
-        jobs=jobs, threads=threads, cluster=address, shard=parts,
-        report_path=report_path(plan.shots, output_dir, manifest, parts),
-    )  # fmt: skip
-    if plan.is_batch or manifest or jobs != 1 or parts or address is not None:
+    if plan.is_batch or manifest or jobs != 1 or parts or cluster is not None:
         from bgmcli.cli.matte_batch import run_and_report
 
-        plan.shots = shots
-        run_and_report(plan, batch_options, quiet)
+        where = report_path(plan.shots, output_dir, manifest, parts)
+        plan.shots = select_shard(plan.shots, parts)
+        run_and_report(plan, replace(batch_options, report_path=where), quiet)
     else:
         _matte_one(plan.shots[0].config, threads, quiet)
 
