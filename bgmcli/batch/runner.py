@@ -44,6 +44,13 @@ class BatchOptions:
         if self.threads is not None and self.threads < 1:
             raise BgmError(f"--threads must be at least 1, got {self.threads}")
 
+    def threads_per_shot(self) -> int | None:
+        """Torch threads of a shot run here: given, or the cores split between the jobs
+        (None: torch's default in this process, or what a Ray task was given)."""
+        if self.threads is not None or self.cluster is not None or self.jobs == 1:
+            return self.threads
+        return max(1, cores() // self.jobs)
+
 
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -99,7 +106,7 @@ def _saver(rows: list[Row], options: BatchOptions, began: float) -> Callable[[],
         counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed")}
         summary = {
             "shots": len(rows), **counts, "wall_s": round(time.perf_counter() - began, 3),
-            "jobs": options.jobs, "threads": options.threads,
+            "jobs": options.jobs, "threads": options.threads_per_shot(),
             "backend": "local" if options.cluster is None else "ray",
             "shard": None if options.shard is None else "{}/{}".format(*options.shard),
         }  # fmt: skip
@@ -126,7 +133,7 @@ def _in_processes(todo, options: BatchOptions, report: BatchReporter, finished) 
     """Spawned processes (torch's thread pool is per process), each with its share of cores."""
     import multiprocessing
 
-    threads = options.threads or max(1, cores() // options.jobs)
+    threads = options.threads_per_shot()
     context = multiprocessing.get_context("spawn")  # fork would copy torch's threads and locks
     with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=init_worker,
                              initargs=(threads,)) as pool:  # fmt: skip

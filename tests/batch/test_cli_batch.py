@@ -18,15 +18,19 @@ def bgm_matte(capsys, checkpoint, *args):
     return run_bgm(capsys, "matte", *args, "--checkpoint", checkpoint, "--k", "10")
 
 
+def matte_shots(capsys, checkpoint, shots, *args):
+    """The folder batch of the `shots` fixture, into shots/out."""
+    folder = [shots / "shots", "--bg", shots / "plates", "-o", shots / "out"]
+    return bgm_matte(capsys, checkpoint, *folder, *args)
+
+
 def rows(path):
     return {row["shot"]: row for row in json.loads(path.read_text())["shots"]}
 
 
 def test_a_folder_of_shots_then_a_rerun_that_skips_them(capsys, checkpoint, shots):
     out = shots / "out"
-    code, stdout, err = bgm_matte(
-        capsys, checkpoint, shots / "shots", "--bg", shots / "plates", "-o", out
-    )
+    code, stdout, err = matte_shots(capsys, checkpoint, shots)
     assert code == 0, err
     assert final_names(out) == ALL
     done = rows(out / "batch.json")
@@ -36,9 +40,7 @@ def test_a_folder_of_shots_then_a_rerun_that_skips_them(capsys, checkpoint, shot
     assert done["b"]["plate"].endswith("b_bg.png") and done["a"]["fps"] > 0
     assert "3 done, 0 skipped, 0 failed" in stdout
     written = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix == ".mp4"}
-    code, stdout, err = bgm_matte(
-        capsys, checkpoint, shots / "shots", "--bg", shots / "plates", "-o", out
-    )
+    code, stdout, err = matte_shots(capsys, checkpoint, shots)
     assert code == 0, err
     assert {r["status"] for r in rows(out / "batch.json").values()} == {"skipped"}
     assert "0 done, 3 skipped, 0 failed" in stdout
@@ -85,9 +87,7 @@ def test_one_corrupt_shot_fails_alone_exit_1(capsys, checkpoint, shots):
     make_plate(shots / "plates" / "bad.png")
     write_image(shots / "plates" / "c.png", make_small_plate())  # a warning, not a failure
     out = shots / "out"
-    code, stdout, err = bgm_matte(
-        capsys, checkpoint, shots / "shots", "--bg", shots / "plates", "-o", out
-    )
+    code, stdout, err = matte_shots(capsys, checkpoint, shots)
     assert code == 1, err
     assert final_names(out) == ALL
     result = rows(out / "batch.json")
@@ -96,6 +96,16 @@ def test_one_corrupt_shot_fails_alone_exit_1(capsys, checkpoint, shots):
     assert "\n" not in result["bad"]["error"] and "bad.mp4" in result["bad"]["error"]
     assert any("resized to fit" in w for w in result["c"]["warnings"])
     assert "failed" in stdout and "3 done, 0 skipped, 1 failed" in stdout
+
+
+def test_one_file_with_a_plate_folder_runs_as_a_single_shot(capsys, checkpoint, shots):
+    out = shots / "out"
+    code, stdout, err = bgm_matte(
+        capsys, checkpoint, shots / "shots/b.mp4", "--bg", shots / "plates", "-o", out
+    )
+    assert code == 0, err
+    assert final_names(out) == ["b.com.mp4", "b.pha.mp4"]  # no batch.json
+    assert len(stdout.strip().splitlines()) == 1 and "3 frames (64x48)" in stdout
 
 
 def make_small_plate():
@@ -123,8 +133,7 @@ def test_two_shards_cover_the_batch_once(capsys, checkpoint, shots):
     out = shots / "out"
     names = set()
     for part in ("1/2", "2/2"):
-        code, _, err = bgm_matte(capsys, checkpoint, shots / "shots", "--bg", shots / "plates",
-                                 "-o", out, "--shard", part, "-q")  # fmt: skip
+        code, _, err = matte_shots(capsys, checkpoint, shots, "--shard", part, "-q")
         assert code == 0, err
         index = part.replace("/", "of")
         shard_rows = rows(out / f"batch.shard{index}.json")
@@ -138,8 +147,7 @@ def test_two_shards_cover_the_batch_once(capsys, checkpoint, shots):
 @pytest.mark.slow
 def test_two_jobs_in_spawned_processes(capsys, checkpoint, shots):
     out = shots / "out"
-    code, _, err = bgm_matte(capsys, checkpoint, shots / "shots", "--bg", shots / "plates",
-                             "-o", out, "--jobs", "2", "-q")  # fmt: skip
+    code, _, err = matte_shots(capsys, checkpoint, shots, "--jobs", "2", "-q")
     assert code == 0, err
     assert final_names(out) == ALL
     summary = json.loads((out / "batch.json").read_text())["summary"]
