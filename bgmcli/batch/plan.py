@@ -36,18 +36,25 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
     if manifest is not None:
         rows = read_manifest(manifest, have_bg=bg is not None)
         pairs = [(row.shot, row.plate, row.options) for row in rows]
+        labels = {id(row.shot): row.label for row in rows}
         plan = BatchPlan([])
     else:
         expansion = expand_inputs(inputs)
         pairs = [(shot, None, {}) for shot in expansion.shots]
-        plan = BatchPlan([], expansion.notes, expansion.is_batch)
-    pairs = _with_plates(pairs, bg, plan.notes)
-    plan.shots = [
-        Shot(_label(shot), MatteConfig(**(options | extra), input=shot.input, background=plate))
-        for shot, plate, extra in pairs
-    ]
+        labels, plan = {}, BatchPlan([], expansion.notes, expansion.is_batch)
+    for shot, plate, extra in _with_plates(pairs, bg, plan.notes):
+        config = dict(options | extra, input=shot.input, background=plate)
+        plan.shots.append(Shot(_label(shot), _config(config, labels.get(id(shot)))))
     _check_names(plan.shots)
     return plan
+
+
+def _config(fields: dict, label: str | None) -> MatteConfig:
+    """A manifest row's bad value (k 0, an unknown output type) names the row."""
+    try:
+        return MatteConfig(**fields)
+    except BgmError as exc:
+        raise BgmError(f"{label}: {exc}" if label else str(exc)) from None
 
 
 def _with_plates(pairs: list, bg: Path | None, notes: list[str]) -> list:

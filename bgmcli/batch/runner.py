@@ -65,6 +65,8 @@ def run_batch(shots: list[Shot], options: BatchOptions, report: BatchReporter) -
         rows[index], shot = _skip_or_prepare(shot)
         if rows[index]["status"] == "pending":
             todo.append((index, shot))
+    if options.cluster is None:  # a job per shot at most: the cores are split between those
+        options = replace(options, jobs=max(1, min(options.jobs, len(todo))))
     save = _saver(rows, options, began)
     save()
     report.start(len(todo))
@@ -111,7 +113,10 @@ def _saver(rows: list[Row], options: BatchOptions, began: float) -> Callable[[],
             "shard": None if options.shard is None else "{}/{}".format(*options.shard),
         }  # fmt: skip
         text = json.dumps({"summary": summary, "shots": rows}, indent=2) + "\n"
-        atomic_write(options.report_path, lambda tmp: tmp.write_text(text))
+        try:
+            atomic_write(options.report_path, lambda tmp: tmp.write_text(text))
+        except OSError as exc:
+            raise BgmError(f"cannot write {options.report_path}: {exc.strerror or exc}") from None
 
     return save
 

@@ -69,3 +69,14 @@ def test_mistakes_name_the_row(project, text, message):
     manifest.write_text(text)
     with pytest.raises(BgmError, match=message):
         read_manifest(manifest, have_bg=False)
+
+
+def test_a_bad_option_value_in_a_row_names_the_row(project):
+    from bgmcli.batch.plan import plan_shots
+
+    manifest = project / "shots.csv"
+    manifest.write_text(
+        "input,plate,output_types\nshots/a.mp4,plates/a.png,com\nshots/b.mp4,plates/b.png,alpha\n"
+    )
+    with pytest.raises(BgmError, match=r"row 2 \(shots/b.mp4\): unknown output type 'alpha'"):
+        plan_shots([], None, manifest, {})
