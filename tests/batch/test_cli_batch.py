@@ -98,6 +98,15 @@ def test_one_corrupt_shot_fails_alone_exit_1(capsys, checkpoint, shots):
     assert "failed" in stdout and "3 done, 0 skipped, 1 failed" in stdout
 
 
+def test_a_glob_of_videos_with_one_plate_for_all(capsys, checkpoint, shots):
+    out = shots / "out"
+    pattern = str(shots / "shots" / "[ab].mp4")
+    code, _, err = bgm_matte(capsys, checkpoint, pattern, "--bg", shots / "plates/c.png", "-o", out)
+    assert code == 0, err
+    assert final_names(out) == ["a.com.mp4", "a.pha.mp4", "b.com.mp4", "b.pha.mp4", "batch.json"]
+    assert {r["plate"] for r in rows(out / "batch.json").values()} == {str(shots / "plates/c.png")}
+
+
 def test_one_file_with_a_plate_folder_runs_as_a_single_shot(capsys, checkpoint, shots):
     out = shots / "out"
     code, stdout, err = bgm_matte(
