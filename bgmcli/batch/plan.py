@@ -69,9 +69,10 @@ def _with_plates(pairs: list, bg: Path | None, notes: list[str]) -> list:
     matched = [
         (shot, plate or _try_match(shot, Path(bg), stems), extra) for shot, plate, extra in pairs
     ]
-    # A folder of shots may hold their plate videos too: a shot's plate is not another shot.
+    # A folder of shots may hold their plate videos too: a shot's plate is not another shot
+    # (a file named on the command line or in a manifest stays a shot).
     plates = {plate.resolve() for _, plate, _ in matched if isinstance(plate, Path)}
-    left = [m for m in matched if isinstance(m[0].input, Path) and m[0].input.resolve() in plates]
+    left = [m for m in matched if m[0].listed and m[0].input.resolve() in plates]
     if left:
         names = ", ".join(m[0].input.name for m in left)
         notes.append(f"{names}: the plate of another shot, not matted as a shot")
