@@ -18,7 +18,7 @@ def matte(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="INPUT...",
+            metavar="INPUT",
             help="A video, an image, or a folder or glob of images; several, or a folder or glob "
             "of videos, make a batch: one shot per video.",
             show_default=False,
@@ -93,7 +93,8 @@ def matte(
     precision: Annotated[str, typer.Option(help="fp32, fp16 (CUDA) or bf16.")] = "fp32",
     batch: Annotated[int, typer.Option(help="Frames per model call.")] = 1,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace existing outputs.")
+        bool,
+        typer.Option("--overwrite", help="Replace existing outputs (a batch: redo done shots)."),
     ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
