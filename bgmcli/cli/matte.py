@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,25 +16,27 @@ from bgmcli.errors import BgmError
 
 @app.command()
 def matte(
-    input: Annotated[
-        str,
+    inputs: Annotated[
+        list[str] | None,
         typer.Argument(
             metavar="INPUT",
             help="A video, an image, a folder or glob of images; a capture device (/dev/video0, "
-            "avfoundation:NAME, dshow:NAME); a udp/srt/rtsp/rtmp/http(s) URL; - for stdin.",
+            "avfoundation:NAME, dshow:NAME); a udp/srt/rtsp/rtmp/http(s) URL; - for stdin. "
+            "Several, or a folder or glob of videos, make a batch: one shot per video.",
             show_default=False,
         ),
-    ],
+    ] = None,
     bg: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--bg",
             show_default=False,
             help="The clean background plate: the same shot with the subject out of frame "
-            "(an image, or a video played in step with the input), or capture[:SECONDS] to "
-            "take it from the input after a countdown (default 2 s), saved as NAME.plate.png.",
+            "(an image, or a video played in step with the input); a folder: each shot's plate "
+            "by name (NAME.*, NAME_plate.* or NAME_bg.*); or capture[:SECONDS] to take it from "
+            "the input after a countdown (default 2 s), saved as NAME.plate.png.",
         ),
-    ],
+    ] = None,
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -144,7 +147,10 @@ def matte(
     ] = "auto",
     threads: Annotated[
         int | None,
-        typer.Option(help="Live: the model's CPU threads. (default: chosen, as base scale and k)"),
+        typer.Option(
+            help="Torch threads per shot. (default: the cores / --jobs; live: chosen with base "
+            "scale and k; Ray: 4 CPUs)"
+        ),
     ] = None,
     input_size: Annotated[
         str | None, typer.Option(metavar="WxH", help="Capture devices: the size asked for.")
@@ -156,12 +162,29 @@ def matte(
         float,
         typer.Option(metavar="S", help="Seconds a device or URL may take to answer or be silent."),
     ] = 10.0,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(help="A CSV or YAML list of shots: input, plate, target, options per row."),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option(help="Shots at once on this machine (processes sharing the cores).")
+    ] = 1,
+    shard: Annotated[
+        str | None,
+        typer.Option(metavar="I/N", help="Only part I of N of the shots (for job arrays)."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(metavar="ray[=ADDRESS]", help="Run each shot as a Ray task."),
+    ] = None,
 ) -> None:
     """Matte a video, images or a live source against a clean background plate: alpha,
     foreground, composite; into files, a stream, a window or a virtual camera."""
+    from bgmcli.batch.plan import parse_shard, plan_shots, report_path, select_shard
+    from bgmcli.batch.ray_backend import parse_cluster
+    from bgmcli.batch.runner import BatchOptions
     from bgmcli.engine.keep_up import parse_latency_target
-    from bgmcli.engine.matte import MatteInterrupted, run_matte
-    from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
+    from bgmcli.engine.matte_config import parse_output_types, parse_time
     from bgmcli.engine.plate_capture import parse_capture
     from bgmcli.engine.stream_sink import is_output_url
     from bgmcli.model.settings import parse_resolution, parse_scale
@@ -169,9 +192,8 @@ def matte(
     dirs = [o for o in output or [] if not is_output_url(o)]
     if len(dirs) > 1:
         raise BgmError(f"-o names one folder for the recordings, got {', '.join(dirs)}")
-    capture_s = parse_capture(bg)
-    config = MatteConfig(
-        input=input, background=None if capture_s else Path(bg),
+    capture_s = parse_capture(bg) if bg is not None else None
+    options = dict(
         outdir=Path(dirs[0]) if dirs else None,
         output_types=parse_output_types(output_types), output_format=output_format,
         target=target, align=align,
@@ -185,6 +207,29 @@ def matte(
         virtual_camera=virtual_camera_device or ("auto" if virtual_camera else None),
         latency_target=parse_latency_target(latency_target), threads=threads,
     )  # fmt: skip
+    parts = parse_shard(shard)
+    batch_options = BatchOptions(jobs=jobs, threads=threads, cluster=parse_cluster(cluster),
+                                 shard=parts)  # fmt: skip
+    plate = None if bg is None or capture_s else Path(bg)
+    plan = plan_shots(inputs or [], plate, manifest, options)
+    if plan.is_batch or manifest or jobs != 1 or parts or cluster is not None:
+        from bgmcli.cli.matte_batch import run_and_report
+
+        where = report_path(plan.shots, options["outdir"], manifest, parts)
+        plan.shots = select_shard(plan.shots, parts)
+        run_and_report(plan, replace(batch_options, report_path=where), quiet)
+    else:
+        _matte_one(plan.shots[0].config, threads, quiet)
+
+
+def _matte_one(config, threads: int | None, quiet: bool) -> None:
+    """One shot, as `bgm matte` always ran: a progress bar and a summary line, errors exit 2."""
+    from bgmcli.engine.matte import MatteInterrupted, run_matte
+
+    if threads and not config.runs_live():  # a live run sets its own, chosen or given
+        import torch
+
+        torch.set_num_threads(threads)
     with MatteProgress(quiet) as progress:
         try:
             result = run_matte(config, progress)
