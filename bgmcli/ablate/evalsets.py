@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bgmcli.data.image_files import open_image
 from bgmcli.errors import BgmError
 
 EVAL_SEED = 20_210_611  # never a training seed: the synthetic set is held out by construction
@@ -161,12 +162,16 @@ def _stems(folder: Path) -> list[str]:
 
 def _read(folder: Path, stem: str, *, rgb: bool) -> np.ndarray:
     """float64 in [0, 1]: (H, W, 3) for rgb, else (H, W) from the first channel."""
+    paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
+    if not paths:
+        raise BgmError(f"cannot read {stem} in {folder}: no such image")
     from skimage import io
 
-    paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
+    with open_image(paths[0]):  # missing, damaged and oversized files: one line, before decoding
+        pass
     try:
         img = io.imread(paths[0])
-    except (OSError, ValueError, IndexError) as e:
+    except (OSError, ValueError, SyntaxError, EOFError) as e:  # damage found while decoding
         raise BgmError(f"cannot read {stem} in {folder}: {e}") from None
     scale = 65535.0 if img.dtype == np.uint16 else 255.0
     img = img.astype(np.float64) / scale
