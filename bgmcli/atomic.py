@@ -27,6 +27,19 @@ def write_error(path: str | Path, exc: OSError) -> BgmError:
     return BgmError(f"cannot write {path}: {reason}" + (f" ({hint})" if hint else ""))
 
 
+def check_file_name(name: str, what: str) -> str:
+    """`name` if it can be a single file name inside an output folder: not empty, no folder
+    separators, no leading dot (nor `..`), no control characters; a one-line error otherwise."""
+    bad = (
+        not name or name.startswith(".") or any(c in name for c in "/\\")
+        or any(ord(c) < 32 for c in name)
+    )  # fmt: skip
+    if bad:
+        raise BgmError(f"{what} {name!r} cannot be a file name (no '/', '\\', leading '.' or "
+                       "control characters)")  # fmt: skip
+    return name
+
+
 def temporary_name(path: Path) -> Path:
     """`<name>.<pid>-<random>.partial<suffix>` beside `path`: two processes never share one (so
     neither can rename the other's half-written file into place), and the suffix stays last for

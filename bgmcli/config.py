@@ -34,7 +34,7 @@ def from_dict(cls: type, data: dict[str, Any], where: str = "config") -> Any:
         if nested is not None:
             kwargs[key] = from_dict(nested, value, f"{where}.{key}")
         else:
-            kwargs[key] = _coerce(fields[key], value, f"{where}.{key}")
+            kwargs[key] = coerce_field(fields[key], value, f"{where}.{key}")
     try:
         return cls(**kwargs)
     except TypeError as exc:  # e.g. a wrong type deep inside a comparison
@@ -46,7 +46,7 @@ def _nested_type(cls: type, key: str) -> type | None:
     return type(value) if dataclasses.is_dataclass(value) else None
 
 
-def _coerce(f: dataclasses.Field, value: Any, where: str) -> Any:
+def coerce_field(f: dataclasses.Field, value: Any, where: str) -> Any:
     """Accept YAML's natural spellings (1e-4 as str, ints for floats) and reject the rest:
     NaN and infinities too (an infinite learning rate trains NaN weights)."""
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")

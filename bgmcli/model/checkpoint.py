@@ -43,8 +43,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         # "Unsupported operand") is bytes that are no pickle at all.
         if re.search(r"unsupported (global|class)", str(exc), re.IGNORECASE):
             raise BgmError(
-                f"{path} was refused: loading it would run code (it holds a pickled object, "
-                "not plain weights); re-save it as a state dict"
+                f"{path} was refused: it needs arbitrary code to load, and loading it would "
+                "run that code (a pickled object, not plain weights); re-save it as a state dict"
             ) from None
         raise BgmError(f"{path} is not a PyTorch checkpoint") from None
     except Exception as exc:  # torch.load on arbitrary bytes fails with many exception types
