@@ -58,16 +58,23 @@ def available_memory(device: torch.device) -> int | None:
 
 
 def check_memory(nbytes: float, device: torch.device, what: str) -> None:
-    """Refuse, before allocating, work whose known tensors alone (its inputs and full-size
-    outputs: the network needs several times more) exceed the memory free on `device`."""
+    """Refuse, before allocating, work that needs more memory than `device` has free (a
+    traceback, or the machine swapping, otherwise)."""
     free = available_memory(device)
     if free is not None and nbytes > free:
         raise BgmError(
-            f"{what} needs more than {nbytes / 2**30:,.1f} GiB for its frames alone, and "
+            f"{what} needs more than {nbytes / 2**30:,.1f} GiB of memory, and "
             f"{device} has {free / 2**30:,.1f} GiB free: choose a smaller size or batch"
         )
 
 
+# A forward pass's peak memory is several times its frames' bytes (docs/faults.md: 6.8x to
+# 9.9x in `bgm bench`); the check takes the low end, so it refuses only what cannot fit.
+WORKING_MULTIPLE = 6
+
+
 def frame_bytes(batch: int, height: int, width: int, dtype: torch.dtype = torch.float32) -> int:
-    """Bytes of a batch's matting tensors at full size: src, bgr, pha and fgr (10 channels)."""
-    return batch * 10 * height * width * torch.empty((), dtype=dtype).element_size()
+    """Bytes a batch needs at least to run: its matting tensors at full size (src, bgr, pha,
+    fgr: 10 channels) times WORKING_MULTIPLE for the network's own tensors."""
+    size = torch.empty((), dtype=dtype).element_size()
+    return WORKING_MULTIPLE * batch * 10 * height * width * size

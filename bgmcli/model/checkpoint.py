@@ -12,6 +12,7 @@ import pickle
 import re
 import warnings
 from pathlib import Path
+from pickletools import genops
 from typing import Any
 
 import torch
@@ -41,7 +42,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         # torch words every weights_only failure alike; only an unknown global/class is code
         # (torch spells it "Unsupported global" or "unsupported GLOBAL"). Anything else (e.g.
         # "Unsupported operand") is bytes that are no pickle at all.
-        if re.search(r"unsupported (global|class)", str(exc), re.IGNORECASE):
+        if re.search(r"unsupported (global|class)", str(exc), re.IGNORECASE) or _names_code(path):
             raise BgmError(
                 f"{path} was refused: it needs arbitrary code to load, and loading it would "
                 "run that code (a pickled object, not plain weights); re-save it as a state dict"
@@ -55,6 +56,16 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not data:
         raise BgmError(f"{path} is not a PyTorch checkpoint (no weights inside)")
     return data
+
+
+def _names_code(path: Path) -> bool:
+    """Whether a raw pickle (one torch's loader could not even parse, e.g. protocol 4) imports
+    a callable: read opcode by opcode, never run."""
+    try:
+        with open(path, "rb") as f:
+            return any(op.name in ("GLOBAL", "STACK_GLOBAL", "INST") for op, _, _ in genops(f))
+    except Exception:  # not a pickle after all: then it names no code either
+        return False
 
 
 def split_checkpoint(data: dict[str, Any], path: str | Path) -> tuple[dict, dict | None, dict]:
