@@ -46,6 +46,9 @@ def _nested_type(cls: type, key: str) -> type | None:
     return type(value) if dataclasses.is_dataclass(value) else None
 
 
+_ARTICLE = {"int": "an"}
+
+
 def coerce_field(f: dataclasses.Field, value: Any, where: str) -> Any:
     """Accept YAML's natural spellings (1e-4 as str, ints for floats) and reject the rest:
     NaN and infinities too (an infinite learning rate trains NaN weights)."""
@@ -63,9 +66,11 @@ def coerce_field(f: dataclasses.Field, value: Any, where: str) -> Any:
         if kind == "int" and not isinstance(value, bool) and float(value) == int(value):
             return int(value)
     except (TypeError, ValueError, OverflowError):
-        raise BgmError(f"{where}: expected a {kind}, got {value!r}") from None
+        raise BgmError(
+            f"{where}: expected {_ARTICLE.get(kind, 'a')} {kind}, got {value!r}"
+        ) from None
     if kind in ("int", "float"):
-        raise BgmError(f"{where}: expected a {kind}, got {value!r}")
+        raise BgmError(f"{where}: expected {_ARTICLE.get(kind, 'a')} {kind}, got {value!r}")
     if kind == "bool" and not isinstance(value, bool):
         raise BgmError(f"{where}: expected true or false, got {value!r}")
     if kind == "str" and not isinstance(value, str):

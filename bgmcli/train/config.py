@@ -223,7 +223,9 @@ def build_train_config(
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: _drop_none(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+    """Options left unset (None), and sections left empty by them, are not overrides."""
+    out = {k: _drop_none(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+    return {k: v for k, v in out.items() if v != {}}
 
 
 def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
