@@ -117,8 +117,11 @@ def output_lock(folder: str | Path, what: str = "--out") -> Iterator[None]:
                 f"{what} {folder}: another bgm process (pid {holder}) is writing there; "
                 "wait for it to finish or choose another folder"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:  # the holder's pid, for the message a second run gets; not needed to lock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:
+            pass
         yield
     finally:
         os.close(fd)  # closing releases the lock

@@ -96,6 +96,7 @@ def alphamatting_set(root: Path, frames: int | None, misalign: float = 1.0) -> E
                        + (f" (no alpha for {missing[0]})" if missing else ""))  # fmt: skip
     names = names[:frames] if frames else names
     has_trimap = (root / "trimap").is_dir()
+    _check_images(root, ("input", "alpha", "trimap"), names)
 
     def make(i: int) -> dict:
         name = names[i]
@@ -124,6 +125,7 @@ def composite_set(root: Path, frames: int | None) -> EvalSet:
     if not names:
         raise BgmError(f"{root / 'src'}: no images")
     names = names[:frames] if frames else names
+    _check_images(root, ("src", "bgr", "pha", "fgr", "trimap"), names)
 
     def make(i: int) -> dict:
         name = names[i]
@@ -158,6 +160,18 @@ def _stems(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _check_images(root: Path, folders: tuple[str, ...], names: list[str]) -> None:
+    """Open every image's header now: an unreadable file or a decompression bomb fails before
+    any model is trained or evaluated, not when its turn comes."""
+    for folder in folders:
+        if not (root / folder).is_dir():
+            continue
+        for path in (root / folder).iterdir():
+            if path.stem in names and path.suffix.lower() in IMAGE_SUFFIXES:
+                with open_image(path):
+                    pass
 
 
 def _read(folder: Path, stem: str, *, rgb: bool) -> np.ndarray:
