@@ -12,40 +12,19 @@ from bgmcli.model.checkpoint import save_checkpoint
 from tests.checkpoint_fixtures import lively_model
 from tests.cli.faults import ODD_CHECKPOINTS, half_written, odd_checkpoint, refused, snapshot
 from tests.cli_helpers import run_bgm
-from tests.conftest import single_thread
-from tests.train_fixtures import use_dataset_fn_in_cli
+from tests.test_train_cli import base_run, stand_in_data  # noqa: F401 (fixtures)
 
 BASE = ["--preset", "smoke", "--stage", "base", "--device", "cpu", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def stand_in_data(monkeypatch):
-    use_dataset_fn_in_cli(monkeypatch)
-    with single_thread():
-        yield
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """A finished one-step base run (copied by the cases that write into it)."""
-    out = tmp_path_factory.mktemp("finished") / "run"
-    mp = pytest.MonkeyPatch()
-    use_dataset_fn_in_cli(mp)
-    try:
-        with pytest.raises(SystemExit) as exc, single_thread():
-            from bgmcli.cli import app
-
-            app(args=["train", *BASE, "--steps", "1", "--out", str(out)])
-    finally:
-        mp.undo()
-    assert exc.value.code == 0
-    return out
+pytestmark = pytest.mark.usefixtures("stand_in_data")
 
 
 @pytest.fixture
-def run_copy(finished, tmp_path):
+def run_copy(base_run, tmp_path):  # noqa: F811 (the imported fixture)
+    """A copy of the finished one-step base run, for the cases that write into it."""
     out = tmp_path / "run"
-    shutil.copytree(finished, out)
+    shutil.copytree(base_run, out)
     return out
 
 
