@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bgmcli.data.image_files import open_image
 from bgmcli.errors import BgmError
 
 EVAL_SEED = 20_210_611  # never a training seed: the synthetic set is held out by construction
@@ -99,6 +100,7 @@ def alphamatting_set(root: Path, frames: int | None, misalign: float = 1.0) -> E
                        + (f" (no alpha for {missing[0]})" if missing else ""))  # fmt: skip
     names = names[:frames] if frames else names
     has_trimap = (root / "trimap").is_dir()
+    _check_images(root, ("input", "alpha", "trimap"), names)
 
     def make(i: int) -> dict:
         name = names[i]
@@ -127,6 +129,7 @@ def composite_set(root: Path, frames: int | None) -> EvalSet:
     if not names:
         raise BgmError(f"{root / 'src'}: no images")
     names = names[:frames] if frames else names
+    _check_images(root, ("src", "bgr", "pha", "fgr", "trimap"), names)
 
     def make(i: int) -> dict:
         name = names[i]
@@ -163,14 +166,30 @@ def _stems(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+def _check_images(root: Path, folders: tuple[str, ...], names: list[str]) -> None:
+    """Open every image's header now: an unreadable file or a decompression bomb fails before
+    any model is trained or evaluated, not when its turn comes."""
+    for folder in folders:
+        if not (root / folder).is_dir():
+            continue
+        for path in (root / folder).iterdir():
+            if path.stem in names and path.suffix.lower() in IMAGE_SUFFIXES:
+                with open_image(path):
+                    pass
+
+
 def _read(folder: Path, stem: str, *, rgb: bool) -> np.ndarray:
     """float64 in [0, 1]: (H, W, 3) for rgb, else (H, W) from the first channel."""
+    paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
+    if not paths:
+        raise BgmError(f"cannot read {stem} in {folder}: no such image")
     from skimage import io
 
-    paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
+    with open_image(paths[0]):  # missing, damaged and oversized files: one line, before decoding
+        pass
     try:
         img = io.imread(paths[0])
-    except (OSError, ValueError, IndexError) as e:
+    except (OSError, ValueError, SyntaxError, EOFError) as e:  # damage found while decoding
         raise BgmError(f"cannot read {stem} in {folder}: {e}") from None
     scale = 65535.0 if img.dtype == np.uint16 else 255.0
     img = img.astype(np.float64) / scale

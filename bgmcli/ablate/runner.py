@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from bgmcli.ablate.evaluate import crop_box, evaluate, predict_alpha
 from bgmcli.ablate.models import INFERENCE_MODEL, model_spec, resolve_spec, seeds_of
 from bgmcli.ablate.speed import DEFAULT_RESOLUTIONS, alternated_fps
 from bgmcli.ablate.studies import Study, Variant
-from bgmcli.atomic import atomic_write
+from bgmcli.atomic import atomic_write, check_file_name
 from bgmcli.errors import BgmError
 
 RESULT_VERSION = 2  # bump when a variant file's meaning changes: old files are recomputed
@@ -183,7 +182,6 @@ class Runner:
         index, top, left, side = self.crop_boxes[data.name]
         frame = data[index]
         folder = self.opts.out / study.name / "crops" / data.name
-        folder.mkdir(parents=True, exist_ok=True)
         window = (slice(top, top + side), slice(left, left + side))
         pha = predict_alpha(model, frame, variant.k, self.opts.device)[window]
         images = {
@@ -192,11 +190,9 @@ class Runner:
             "src": frame["src"].permute(1, 2, 0).numpy()[window],
         }
         for name, image in images.items():
-            path = folder / f"{name}.png"
-            partial = path.with_name(f"{name}.partial.png")
-            io.imsave(partial, (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8),
-                      check_contrast=False)  # fmt: skip
-            os.replace(partial, path)
+            pixels = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+            atomic_write(folder / f"{check_file_name(name, 'variant')}.png",
+                         lambda tmp, x=pixels: io.imsave(tmp, x, check_contrast=False))  # fmt: skip
 
 
 def _row(study: Study, variant: Variant, data: EvalSet, result: dict, model_path: Path,

@@ -6,12 +6,14 @@ paper's claim and the orderings that test it (bgmcli/ablate/paper.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bgmcli.ablate.paper import Claim, parse_claim
-from bgmcli.config import load_yaml
+from bgmcli.atomic import check_file_name
+from bgmcli.config import coerce_field, load_yaml
 from bgmcli.errors import BgmError
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.selection import SELECTORS
@@ -117,7 +119,7 @@ def parse_study(data: dict[str, Any], where: str) -> Study:
     bad = [c for c in columns if c not in METRICS]
     if bad:
         raise BgmError(f"{where}: unknown column {bad[0]!r}; known: {', '.join(METRICS)}")
-    name = data.get("name") or Path(where).stem
+    name = check_file_name(str(data.get("name") or Path(where).stem), f"{where}: study name")
     kind = data.get("kind") or _kind_of(variants)
     if kind not in KINDS:
         raise BgmError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -153,7 +155,11 @@ def _variant(data: Any, where: str) -> Variant:
         raise BgmError(
             f"{where}: variant {data['name']!r} has unknown field {sorted(unknown)[0]!r}"
         )
-    variant = Variant(**{**data, "name": str(data["name"])})
+    name = check_file_name(str(data["name"]), f"{where}: variant name")  # names a result file
+    fields = {f.name: f for f in dataclasses.fields(Variant)}
+    values = {key: coerce_field(fields[key], value, f"{where}: variant {name!r}: {key}")
+              for key, value in data.items() if key != "name"}  # fmt: skip
+    variant = Variant(name=name, **values)
     try:  # the model's and the settings' own checks, names from their registries
         variant.model_config()
         InferenceSettings(mode=variant.refine, k_hd=variant.k, threshold=variant.threshold)

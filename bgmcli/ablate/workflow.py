@@ -20,8 +20,9 @@ from bgmcli.ablate.runner import AblateOptions, Runner, parse_checkpoint_options
 from bgmcli.ablate.seeds import aggregate
 from bgmcli.ablate.speed import parse_fps_resolutions
 from bgmcli.ablate.studies import Study, load_studies
+from bgmcli.atomic import check_writable, output_lock
 from bgmcli.devices import resolve_device
-from bgmcli.errors import BgmError
+from bgmcli.errors import BgmError, Interrupted, Terminated
 from bgmcli.model.settings import parse_resolution
 
 
@@ -47,7 +48,7 @@ def build_options(
         if value is not None and value < 1:
             raise BgmError(f"{name} must be at least 1, got {value}")
     width, height = parse_resolution(resolution)
-    _check_writable(Path(out))
+    check_writable(out)
     return AblateOptions(
         out=Path(out), preset=preset, checkpoints=parse_checkpoint_options(checkpoints or []),
         eval_data=list(eval_data or ["synthetic"]), width=width, height=height, frames=frames,
@@ -58,7 +59,21 @@ def build_options(
 
 
 def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress=None) -> dict:
-    """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/."""
+    """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/; one
+    process at a time per OUT (a second would mix its files with the first's)."""
+    try:
+        with output_lock(options.out):
+            return _run_ablate(studies, options, log, train_progress)
+    except (KeyboardInterrupt, Interrupted) as exc:  # Ctrl-C, or SIGTERM through the CLI
+        terminated = isinstance(exc, Terminated) or getattr(exc, "terminated", False)
+        raise Interrupted(
+            f"finished variants are kept in {options.out}: run the same command again to go on "
+            "(they are read back, and a model in training resumes from its last checkpoint)",
+            terminated=terminated,
+        ) from None
+
+
+def _run_ablate(studies: list[Study], options: AblateOptions, log, train_progress) -> dict:
     from bgmcli.ablate import plots, report_markdown, results_files
 
     runner = Runner(options, log, train_progress)
@@ -201,13 +216,3 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def _check_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as e:
-        raise BgmError(f"--out {out}: cannot write there ({e.strerror or e})") from None

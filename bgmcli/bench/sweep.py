@@ -18,7 +18,7 @@ import torch
 
 from bgmcli.bench.frames import MIN_SIDE, calibrated_random_model, synthetic_pair
 from bgmcli.bench.measure import PeakMemory, measure, percentile, synchronize
-from bgmcli.devices import resolve_device, resolve_dtype
+from bgmcli.devices import check_memory, frame_bytes, resolve_device, resolve_dtype
 from bgmcli.errors import BgmError
 from bgmcli.loading import load_model, prepare_for_inference
 from bgmcli.metrics import refined_fraction
@@ -120,13 +120,16 @@ def validate(cfg: BenchConfig) -> None:
     """Raise the BgmError a run would hit, before any run starts."""
     settings(cfg)
     ModelConfig(backbone=cfg.backbone or DEFAULT_BACKBONE)
-    resolve_dtype(cfg.precision, resolve_device(cfg.device))
     if cfg.threads is not None and cfg.threads < 1:
         raise BgmError(f"--threads must be at least 1, got {cfg.threads}")
     if cfg.batch < 1:
         raise BgmError(f"--batch must be at least 1, got {cfg.batch}")
     if cfg.checkpoint is not None and not Path(cfg.checkpoint).is_file():
         raise BgmError(f"checkpoint not found: {cfg.checkpoint}")
+    device = resolve_device(cfg.device)
+    dtype = resolve_dtype(cfg.precision, device)
+    check_memory(frame_bytes(cfg.batch, cfg.height, cfg.width, dtype), device,
+                 f"{cfg.resolution} at batch {cfg.batch}")  # fmt: skip
 
 
 def _parse_int(option: str, value: str) -> int:

@@ -43,6 +43,9 @@ def export(
     verify: Annotated[
         bool, typer.Option(help="Run the exported file once and compare it with eager.")
     ] = True,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file.")
+    ] = False,
 ) -> None:
     """Export a checkpoint to TorchScript or ONNX, with its refine settings baked in.
 
@@ -50,17 +53,18 @@ def export(
     (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
     """
     from bgmcli.loading import load_model
-    from bgmcli.model.export import TOLERANCE, export_model
+    from bgmcli.model.export import TOLERANCE, check_output, export_model
     from bgmcli.model.settings import parse_resolution
 
     size = parse_resolution(resolution)
+    check_output(output, overwrite)  # before the model loads: fail fast
     # settings left None are decided for --resolution (bgmcli.model.settings), as `bgm matte`
     # decides them for a frame of that size
     model = load_model(checkpoint, backbone_scale=backbone_scale, refine=refine, k=k,
                        threshold=threshold)  # fmt: skip
     result = export_model(
         model, output, format=format, resolution=size, batch_size=batch_size, opset=opset,
-        verify=verify,
+        verify=verify, overwrite=overwrite,
     )  # fmt: skip
     megabytes = result.path.stat().st_size / 1e6
     lines = [

@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from bgmcli.data import augment, synthetic
+from bgmcli.data.image_files import open_image, read_image_array
 from bgmcli.data.recipe import FIRST_RECIPE, SampleRecipe
 from bgmcli.errors import BgmError
 
@@ -42,13 +43,7 @@ def _to_tensor(arr: np.ndarray) -> torch.Tensor:
 
 
 def read_image(path: Path, mode: str) -> torch.Tensor:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            return _to_tensor(np.array(img.convert(mode)))
-    except OSError as e:
-        raise BgmError(f"cannot read image {path}: {e}") from None
+    return _to_tensor(read_image_array(path, mode))
 
 
 def read_video_frame(path: Path, k: int, mode: str) -> torch.Tensor:
@@ -121,11 +116,9 @@ def scan_videomatte(root: Path) -> list[tuple[Item, Item]]:
 
 def scan_photomatte(root: Path) -> list[Item]:
     """The RGBA PNGs of a PhotoMatte85-style folder; a PNG without alpha is a BgmError."""
-    from PIL import Image
-
     items = []
     for path in sorted(root.glob("*.png")) + sorted(root.glob("*.PNG")):
-        with Image.open(path) as img:
+        with open_image(path) as img:
             if "A" not in img.getbands() and "transparency" not in img.info:
                 raise BgmError(f"{path} has no alpha channel (PhotoMatte85 layout needs RGBA PNGs)")
         items.append(Item(path, (path,), 1))

@@ -113,12 +113,11 @@ def load_imagenet_weights(encoder: nn.Module, path: str | Path) -> int:
     difference image src - bgr (by far the better start than a plate at zero in 600-step base
     runs; the TFLite import does the same, see tflite_weights.source_and_plate_kernel).
     """
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise BgmError(f"backbone weights not found: {path}") from None
-    except Exception as exc:  # unpickling errors come in many types
-        raise BgmError(f"{path} is not a loadable weights file ({type(exc).__name__})") from None
+    from bgmcli.model.checkpoint import check_state_dict, read_checkpoint  # it imports this
+
+    if not Path(path).is_file():
+        raise BgmError(f"backbone weights not found: {path}")
+    state = check_state_dict(read_checkpoint(path), path)  # safe; every failure one line
     own = encoder.state_dict()
     loaded = 0
     for key, value in state.items():

@@ -7,14 +7,17 @@ keys (`backbone.*`, `aspp.*`, `decoder.*`, `refiner.*`) tell the architecture.
 
 from __future__ import annotations
 
+import io
 import pickle
 import re
+import warnings
 from pathlib import Path
+from pickletools import genops
 from typing import Any
 
 import torch
 
-from bgmcli.atomic import atomic_write
+from bgmcli.atomic import atomic_write_bytes
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
 from bgmcli.model.backbones import backbone_of
@@ -32,14 +35,17 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         raise BgmError(f"checkpoint is a directory, not a file: {path}")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of legacy (raw pickle) files: not ours to say
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        # torch words every weights_only failure alike; only an unknown global/class is code.
-        # Anything else (e.g. "Unsupported operand") is bytes that are no pickle at all.
-        if re.search(r"Unsupported (global|class)", str(exc)):
+        # torch words every weights_only failure alike; only an unknown global/class is code
+        # (torch spells it "Unsupported global" or "unsupported GLOBAL"). Anything else (e.g.
+        # "Unsupported operand") is bytes that are no pickle at all.
+        if re.search(r"unsupported (global|class)", str(exc), re.IGNORECASE) or _names_code(path):
             raise BgmError(
-                f"{path} needs arbitrary code to load (a pickled object, not plain weights); "
-                "refused for safety: re-save it as a state dict"
+                f"{path} was refused: it needs arbitrary code to load, and loading it would "
+                "run that code (a pickled object, not plain weights); re-save it as a state dict"
             ) from None
         raise BgmError(f"{path} is not a PyTorch checkpoint") from None
     except Exception as exc:  # torch.load on arbitrary bytes fails with many exception types
@@ -52,15 +58,58 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _names_code(path: Path) -> bool:
+    """Whether a raw pickle (one torch's loader could not even parse, e.g. protocol 4) imports
+    a callable: read opcode by opcode, never run."""
+    try:
+        with open(path, "rb") as f:
+            return any(op.name in ("GLOBAL", "STACK_GLOBAL", "INST") for op, _, _ in genops(f))
+    except Exception:  # not a pickle after all: then it names no code either
+        return False
+
+
 def split_checkpoint(data: dict[str, Any], path: str | Path) -> tuple[dict, dict | None, dict]:
-    """(state_dict, config dict or None for official files, meta) of a loaded checkpoint."""
-    if data.get("format") == FORMAT:
-        return data["model"], data.get("config"), dict(data.get("meta", {}))
-    if "model" in data and isinstance(data["model"], dict) and "config" in data:
-        return data["model"], data["config"], dict(data.get("meta", {}))  # a training checkpoint
+    """(state_dict, config dict or None for official files, meta) of a loaded checkpoint, each
+    of the type it must have: a file that loads safely may still hold anything."""
+    if data.get("format") == FORMAT or ("model" in data and "config" in data):
+        parts = data.get("model"), data.get("config"), data.get("meta", {})
+        for name, part in zip(("model", "config", "meta"), parts, strict=True):
+            if not isinstance(part, dict):
+                raise BgmError(f"{Path(path)}: its {name!r} is a {type(part).__name__}, not a "
+                               "mapping (a damaged or foreign checkpoint)")  # fmt: skip
+        return check_state_dict(parts[0], path), parts[1], dict(parts[2])
     if all(isinstance(v, torch.Tensor) for v in data.values()):
-        return data, None, {"source": "official BackgroundMattingV2 state dict"}
+        return (
+            check_state_dict(data, path),
+            None,
+            {"source": "official BackgroundMattingV2 state dict"},
+        )
     raise BgmError(f"{Path(path)} is not a matting checkpoint (unrecognised contents)")
+
+
+def check_state_dict(state: Any, path: str | Path) -> dict[str, torch.Tensor]:
+    """`state` if it maps names to tensors of finite values; a one-line error naming the first
+    bad entry otherwise (NaN weights would make every output NaN, e.g. a blank alpha)."""
+    if not isinstance(state, dict) or not state:
+        raise BgmError(f"{Path(path)}: its weights are not a mapping of names to tensors")
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise BgmError(
+                f"{Path(path)}: weight {key!r} is a {type(value).__name__}, not a tensor"
+            )
+    bad = first_non_finite(state)
+    if bad is not None:
+        raise BgmError(f"{Path(path)}: weight {bad!r} holds NaN or infinite values; refused")
+    return state
+
+
+def first_non_finite(state: dict[str, torch.Tensor]) -> str | None:
+    """The name of the first floating-point tensor with a NaN or an infinity, or None: the one
+    "finite or refuse" check that loading, training and export share."""
+    for key, value in state.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            return key
+    return None
 
 
 def infer_architecture(state: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -133,5 +182,8 @@ def save_checkpoint(
 
 
 def atomic_save(obj: Any, path: str | Path) -> None:
-    """torch.save through `atomic_write`: never a half-written file under `path`."""
-    atomic_write(Path(path), lambda tmp: torch.save(obj, tmp))
+    """torch.save through `atomic_write`: never a half-written file under `path`. Serialised in
+    memory first: torch's own file writer reports a full disk as a RuntimeError deep inside."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(Path(path), buffer.getvalue())

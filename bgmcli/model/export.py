@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from bgmcli.atomic import atomic_write
+from bgmcli.atomic import atomic_write_bytes, check_writable
 from bgmcli.config import to_dict
+from bgmcli.devices import check_memory, frame_bytes
 from bgmcli.errors import BgmError
 from bgmcli.model.matting import MattingModel, MattingOutput
 from bgmcli.model.traceable import TraceableMatting
@@ -50,9 +52,13 @@ def export_model(
     batch_size: int = 1,
     opset: int = DEFAULT_OPSET,
     verify: bool = True,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Trace `model` at `resolution` (W, H), with its settings decided for that size (for
-    example k None: 5000 per HD area), and write it atomically."""
+    example k None: 5000 per HD area), and write it atomically. The file is built in memory
+    and written in one go: torch's own writers abort the process on a full disk."""
+    path = Path(path)
+    check_output(path, overwrite)
     if format not in FORMATS:
         raise BgmError(f"unknown export format {format!r}; known: {', '.join(FORMATS)}")
     if format == "onnx" and opset not in OPSETS:
@@ -61,24 +67,33 @@ def export_model(
         raise BgmError(f"batch size must be at least 1, got {batch_size}")
     width, height = resolution
     shape = (batch_size, 3, height, width)
-    core = TraceableMatting(model, shape)
     device = next(model.parameters()).device
+    check_memory(frame_bytes(batch_size, height, width), device, f"{width}x{height} export")
+    core = TraceableMatting(model, shape)
     src, bgr = (x.to(device) for x in example_inputs(shape))
     writer = _write_torchscript if format == "torchscript" else _write_onnx
     meta = {"config": to_dict(model.config), "settings": to_dict(core.settings),
             "input_shape": list(shape), "outputs": OUTPUT_NAMES}  # fmt: skip
-    path = Path(path)
-    if path.is_dir():
-        raise BgmError(f"output {path} is a directory; give a file name")
     with torch.no_grad():
-        try:
-            atomic_write(path, lambda tmp: writer(core, (src, bgr), tmp, meta, opset))
-        except OSError as exc:
-            raise BgmError(f"cannot write {path}: {exc.strerror or exc}") from None
+        atomic_write_bytes(path, writer(core, (src, bgr), meta, opset))
         diff = _verify(model, path, format, (src, bgr)) if verify else None
+    if diff is not None and not math.isfinite(diff):  # NaN > tolerance is False: ask directly
+        path.unlink(missing_ok=True)
+        raise BgmError(f"the exported model's outputs are not finite (NaN or infinite) on a "
+                       f"random input; {path} removed")  # fmt: skip
     return ExportResult(
         path=path, format=format, input_shape=shape, max_abs_diff=diff, notes=core.notes
     )
+
+
+def check_output(path: Path, overwrite: bool) -> None:
+    """Before any work: the output is a file name, new unless `overwrite`, in a folder that
+    takes files."""
+    if path.is_dir():
+        raise BgmError(f"output {path} is a directory; give a file name")
+    if path.exists() and not overwrite:
+        raise BgmError(f"{path} exists; pass --overwrite to replace it")
+    check_writable(path.parent, "output folder")
 
 
 def example_inputs(shape: tuple[int, ...], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,14 +132,16 @@ class ShapeGuard(nn.Module):
         return self.traced(src, bgr)
 
 
-def _write_torchscript(core, inputs, tmp: Path, meta: dict, opset: int) -> None:
+def _write_torchscript(core, inputs, meta: dict, opset: int) -> bytes:
     traced = _trace(core, inputs)
+    buffer = io.BytesIO()
     with quiet():
         guarded = torch.jit.script(ShapeGuard(traced, inputs[0].shape))
-        torch.jit.save(guarded, str(tmp), _extra_files={"bgm.json": json.dumps(meta)})
+        torch.jit.save(guarded, buffer, _extra_files={"bgm.json": json.dumps(meta)})
+    return buffer.getvalue()
 
 
-def _write_onnx(core, inputs, tmp: Path, meta: dict, opset: int) -> None:
+def _write_onnx(core, inputs, meta: dict, opset: int) -> bytes:
     try:
         import onnx
     except ImportError:
@@ -147,7 +164,7 @@ def _write_onnx(core, inputs, tmp: Path, meta: dict, opset: int) -> None:
             raise BgmError(f"ONNX export at opset {opset} failed: {reason}") from None
     proto = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(proto, {"bgm": json.dumps(meta)})
-    onnx.save(proto, str(tmp))
+    return proto.SerializeToString()
 
 
 def _verify(model: MattingModel, path: Path, format: str, inputs) -> float | None:

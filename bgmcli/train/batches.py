@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -66,3 +66,24 @@ def crop_with(batch: dict, crop: int, gen: torch.Generator) -> dict:
     top = int(torch.randint(height - crop + 1, (1,), generator=gen))
     left = int(torch.randint(width - crop + 1, (1,), generator=gen))
     return {k: v[..., top : top + crop, left : left + crop] for k, v in batch.items()}
+
+
+def one_line_worker_errors(batches: Iterable) -> Iterator:
+    """The batches of a DataLoader, with an error raised in a worker process in one line: torch
+    re-raises it wrapped ("Caught BgmError in DataLoader worker process 0. Original Traceback
+    ..."), where the user needs only its last line."""
+    iterator = iter(batches)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            text = str(exc).strip()
+            if "DataLoader worker" not in text:
+                raise
+            last = text.splitlines()[-1] if "Original Traceback" in text else text
+            if isinstance(exc, BgmError):  # the last line is "bgmcli.errors.BgmError: ..."
+                raise BgmError(last.split(": ", 1)[-1]) from None
+            raise BgmError(f"data loading failed in a worker process: {last}") from None
+        yield batch

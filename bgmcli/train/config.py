@@ -22,6 +22,7 @@ from bgmcli.model.settings import InferenceSettings
 PRESETS_DIR = Path(__file__).parent / "presets"
 STAGES = ("base", "refine", "both")
 SCHEDULES = ("constant", "cosine")
+MAX_SEED = 2**32 - 1  # numpy's seeds stop there
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +139,35 @@ class TrainConfig:
                 raise BgmError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.ckpt_every < 0:
             raise BgmError(f"ckpt_every must be 0 or more, got {self.ckpt_every!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise BgmError(f"seed must be between 0 and {MAX_SEED}, got {self.seed!r}")
+        self._check_sources()
+        for stage in self.stages():  # every stage's settings before the first step
+            self._check_stage(stage, getattr(self, stage))
+
+    def _check_sources(self) -> None:
+        """Options that would be silently ignored are refused instead."""
+        if self.data != "folders":
+            for name in ("data_root", "backgrounds"):
+                if getattr(self, name) is not None:
+                    raise BgmError(f"{name} applies to data 'folders' only (data is {self.data!r})")
+        if self.init and self.backbone_weights:
+            raise BgmError(
+                "init and backbone_weights both given: init's weights (the whole model's) would "
+                "replace backbone_weights' (the encoder's); give one"
+            )
+
+    def _check_stage(self, stage: str, cfg: StageConfig) -> None:
+        rates = [cfg.lr_backbone, cfg.lr_aspp, cfg.lr_decoder]
+        if stage == "refine":
+            rates.append(cfg.lr_refiner)
+        if not any(rates):
+            raise BgmError(f"stage {stage} trains nothing: every learning rate of it is 0")
+        if cfg.batch > self.data_length:
+            raise BgmError(
+                f"{stage}.batch {cfg.batch} is larger than data_length {self.data_length}: "
+                "a batch would repeat samples"
+            )
 
     def recipe(self) -> SampleRecipe:
         """How the training and validation samples are drawn."""
@@ -197,7 +227,9 @@ def build_train_config(
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: _drop_none(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+    """Options left unset (None), and sections left empty by them, are not overrides."""
+    out = {k: _drop_none(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+    return {k: v for k, v in out.items() if v != {}}
 
 
 def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,20 +4,29 @@ logged to DIR/metrics.jsonl, progress through a callback, and DIR/model.pt at th
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
 
+from bgmcli.atomic import atomic_write, output_lock, write_error
 from bgmcli.config import to_dict
-from bgmcli.errors import BgmError
+from bgmcli.devices import check_memory, frame_bytes
+from bgmcli.errors import BgmError, Interrupted, Terminated
 from bgmcli.loading import build_model
-from bgmcli.model.checkpoint import load_weights, read_checkpoint, save_checkpoint, split_checkpoint
+from bgmcli.model.checkpoint import (
+    first_non_finite,
+    load_weights,
+    read_checkpoint,
+    save_checkpoint,
+    split_checkpoint,
+)
 from bgmcli.model.selection import SELECTORS
 from bgmcli.model.start_weights import load_start_weights
 from bgmcli.train import distributed
@@ -26,45 +35,16 @@ from bgmcli.train.batches import (
     StepBatches,
     crop_with,
     default_dataset_fn,
+    one_line_worker_errors,
     random_crop,
 )
-from bgmcli.train.config import StageConfig, TrainConfig, config_from_checkpoint
+from bgmcli.train.config import StageConfig, TrainConfig
+from bgmcli.train.events import TrainEvent, TrainResult
 from bgmcli.train.recalibrate import calibration_batches, recalibrate_batchnorm
+from bgmcli.train.resume import resume_run
 from bgmcli.train.stagenet import StageNet, param_groups
-from bgmcli.train.state import load_state, restore_rng, save_state, seed_everything
+from bgmcli.train.state import rng_state, save_state, seed_everything
 from bgmcli.train.validate import validate
-
-
-class TrainEvent(NamedTuple):
-    """A progress report: kind "step" (loss, speed, ETA) or "val" (metrics)."""
-
-    kind: str
-    stage: str
-    step: int  # global steps done
-    total: int
-    loss: float = float("nan")
-    samples_per_s: float = 0.0
-    eta_s: float | None = None
-    metrics: dict[str, float] | None = None
-
-
-@dataclass
-class TrainResult:
-    steps: int
-    history: list[dict[str, Any]] = field(default_factory=list)  # the validation rows
-    model_path: Path | None = None
-
-    def summary(self) -> str:
-        """Validation MAD over the run, and val loss over the last stage (stages' losses differ)."""
-        rows = self.history
-        if not rows:
-            return f"{self.steps} steps, nothing left to train -> {self.model_path}"
-        stage = [r for r in rows if r["stage"] == rows[-1]["stage"]]
-        return (
-            f"{self.steps} steps; val MAD {rows[0]['mad']:.4f} -> {rows[-1]['mad']:.4f}, "
-            f"{rows[-1]['stage']} val loss {stage[0]['val_loss']:.4f} -> "
-            f"{stage[-1]['val_loss']:.4f} -> {self.model_path}"
-        )
 
 
 @dataclass
@@ -85,6 +65,13 @@ class _Run:
     meta: dict = field(default_factory=dict)  # extra facts for model.pt (e.g. the preset)
     step_s: float | None = None  # moving average of a step's wall time, for the ETA
     start_weights: dict | None = None  # origin of pretrained weights, kept in the checkpoints
+    done: dict[str, int] = field(default_factory=dict)  # steps done within each stage
+    stage_index: int = 0  # the stage being trained (those before it are complete)
+    saved_step: int | None = None  # the step DIR/last.pt holds
+    trained: int = 0  # steps trained by this call
+    # the RNG states as they were when the state last matched run.step (None: while the weights
+    # are being updated): what a checkpoint saved on Ctrl-C holds, so its resume is exact
+    clean_rng: dict | None = None
 
 
 def train(
@@ -102,18 +89,32 @@ def train(
     out = Path(out)
     dist = distributed.setup(device)
     try:
-        run = _start(config, out, dist, resume, workers, dataset_fn, progress)
-        run.meta = dict(meta or {})
-        offset = 0
-        for stage in config.stages():
-            cfg = getattr(config, stage)
-            if run.step < offset + cfg.steps:
-                _train_stage(run, stage, cfg, offset)
-            offset += cfg.steps
-        model_path = _finish(run)
-        return TrainResult(steps=run.step, history=run.history, model_path=model_path)
+        # one run per folder: a second would mix its log rows and checkpoints with this one's
+        with output_lock(out) if dist.is_main else nullcontext():
+            run = _start(config, out, dist, resume, workers, dataset_fn, progress)
+            run.meta = dict(meta or {})
+            try:
+                for index, stage in enumerate(config.stages()):
+                    cfg = getattr(config, stage)
+                    if index >= run.stage_index and run.done[stage] < cfg.steps:
+                        run.stage_index = index
+                        _train_stage(run, stage, cfg)
+                model_path = _finish(run)
+            except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through the CLI's handler
+                raise Interrupted(_stopped(run), terminated=isinstance(exc, Terminated)) from None
+        return TrainResult(steps=run.step, history=run.history, model_path=model_path,
+                           trained=run.trained)  # fmt: skip
     finally:
         distributed.shutdown(dist)
+
+
+def _stopped(run: _Run) -> str:
+    """How far an interrupted run got, and how to continue it."""
+    got = f"stopped at step {run.step} of {_total_steps(run)}"
+    if run.saved_step is None:
+        return f"{got}; nothing saved yet: run the same command again to start over"
+    return (f"{got}; {run.out / 'last.pt'} holds step {run.saved_step}: run the same "
+            "command with --resume to continue from there")  # fmt: skip
 
 
 def _start(config, out, dist, resume, workers, dataset_fn, progress) -> _Run:
@@ -122,11 +123,13 @@ def _start(config, out, dist, resume, workers, dataset_fn, progress) -> _Run:
         raise BgmError(f"--resume: no checkpoint to resume in {out} (expected {last.name})")
     if not resume and last.exists():
         raise BgmError(f"{out} already holds a training run; pass --resume or another --out")
+    _check_stages(config, dist)
     seed_everything(config.seed)  # the initial weights are part of the run's recipe
     model = build_model(config.model).to(dist.device)
     run = _Run(config, out, dist, model, workers, dataset_fn, progress or (lambda event: None))
+    run.done = {stage: 0 for stage in config.stages()}
     if resume:
-        run.resumed = _resume(run, last)
+        run.resumed = resume_run(run, last)
     elif config.init:
         state, _, meta = split_checkpoint(read_checkpoint(config.init), config.init)
         load_weights(model, state, config.init)
@@ -135,24 +138,23 @@ def _start(config, out, dist, resume, workers, dataset_fn, progress) -> _Run:
         run.start_weights = load_start_weights(model, config.backbone_weights)
     run.dataset_fn = dataset_fn or default_dataset_fn()  # after the checks on DIR and resume
     if dist.is_main and not resume:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.jsonl").write_text("")
+        atomic_write(out / "metrics.jsonl", lambda tmp: tmp.write_text(""))
     return run
 
 
-def _resume(run: _Run, last: Path) -> dict:
-    state = load_state(last)
-    saved = config_from_checkpoint(state["train_config"])
-    if saved.model.architecture() != run.config.model.architecture():
-        raise BgmError(
-            f"{last} holds a model of another architecture ({saved.model.architecture()}) "
-            f"than asked for ({run.config.model.architecture()})"
-        )
-    load_weights(run.model, state["model"], last)
-    restore_rng(state["rng"])
-    run.step = int(state["step"])
-    run.start_weights = state.get("meta", {}).get("start_weights")
-    return state
+def _check_stages(config: TrainConfig, dist: distributed.Dist) -> None:
+    """What the device decides, for every stage before the first step (the config checked the
+    rest): batches that BatchNorm can use, and frames that fit in memory."""
+    for stage in config.stages():
+        cfg = getattr(config, stage)
+        if cfg.batch < 2 * dist.world:  # BatchNorm (ASPP's pooling branch) needs 2 per process
+            raise BgmError(
+                f"{stage}.batch {cfg.batch} is too small for {dist.world} process(es): "
+                f"each needs at least 2 samples"
+            )
+        share = -(-cfg.batch // dist.world)
+        check_memory(frame_bytes(share, cfg.size, cfg.size), dist.device,
+                     f"stage {stage} (batch {cfg.batch} of size {cfg.size})")  # fmt: skip
 
 
 @dataclass
@@ -169,24 +171,33 @@ class _Stage:
     start_lrs: list[float]  # each parameter group's rate before any schedule scales it
 
 
-def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
+def _train_stage(run: _Run, stage: str, cfg: StageConfig) -> None:
     st = _setup_stage(run, stage, cfg)
-    loader = _loader(run, stage, cfg, start=run.step - offset)  # bad data fails here, early
+    start = run.done[stage]
+    loader = _loader(run, stage, cfg, start=start)  # bad data fails here, early
     val_set = _val_set(run, cfg) if run.dist.is_main else []
-    if run.step == offset:
+    if start == 0:
         _validate(run, st.net, stage, val_set, float("nan"))
     losses, tick = [], time.perf_counter()
-    for local, batch in zip(range(run.step - offset, cfg.steps), loader, strict=True):
-        _set_learning_rates(st, cfg.lr_factor(local))
-        losses.append(_step(run, st, random_crop(batch, cfg.crop, run.config.seed, stage, local)))
-        tick = _report_step(run, stage, cfg, losses[-1], tick)
-        if local + 1 == cfg.steps or (local + 1) % run.config.val_every == 0:
-            _validate(run, st.net, stage, val_set, sum(losses) / len(losses))
-            if local + 1 < cfg.steps or not cfg.bn_batches:  # else saved once recalibrated
-                _save(run, st, run.out / "last.pt")
-            losses = []
-        if run.config.ckpt_every and run.step % run.config.ckpt_every == 0:
-            _save(run, st, run.out / f"step-{run.step}.pt")
+    run.clean_rng = rng_state()
+    try:
+        batches = one_line_worker_errors(loader)
+        for local, batch in zip(range(start, cfg.steps), batches, strict=True):
+            _set_learning_rates(st, cfg.lr_factor(local))
+            crop = random_crop(batch, cfg.crop, run.config.seed, stage, local)
+            losses.append(_step(run, st, crop))
+            tick = _report_step(run, stage, cfg, losses[-1], tick)
+            if local + 1 == cfg.steps or (local + 1) % run.config.val_every == 0:
+                _validate(run, st.net, stage, val_set, sum(losses) / len(losses))
+                if local + 1 < cfg.steps or not cfg.bn_batches:  # else saved once recalibrated
+                    _save(run, st, run.out / "last.pt")
+                losses = []
+            if run.config.ckpt_every and run.step % run.config.ckpt_every == 0:
+                _save(run, st, run.out / f"step-{run.step}.pt")
+            run.clean_rng = rng_state()
+    except KeyboardInterrupt:
+        _save_on_interrupt(run, st)
+        raise
     if cfg.bn_batches:
         _recalibrate(run, st, loader.dataset, val_set)
     distributed.barrier(run.dist)
@@ -194,11 +205,6 @@ def _train_stage(run: _Run, stage: str, cfg: StageConfig, offset: int) -> None:
 
 def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
     config, dist, model = run.config, run.dist, run.model
-    if cfg.batch < 2 * dist.world:  # BatchNorm (ASPP's pooling branch) needs 2 per process
-        raise BgmError(
-            f"{stage}.batch {cfg.batch} is too small for {dist.world} process(es): "
-            f"each needs at least 2 samples"
-        )
     settings = config.settings(cfg)  # the refiner trains with the stage's k
     net = StageNet(model, stage, settings, cfg.freeze_batchnorm).train()
     optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
@@ -241,18 +247,49 @@ def _step(run: _Run, st: _Stage, batch: dict) -> float:
     x = {k: v.to(run.dist.device, non_blocking=True) for k, v in batch.items()}
     with torch.autocast("cuda", torch.float16) if st.amp else nullcontext():
         loss = st.ddp_net(x["src"], x["bgr"], x["true_pha"], x["true_fgr"])
+    value = float(loss.detach())
+    if not math.isfinite(value) and not st.amp:  # (AMP's scaler skips such steps by design)
+        raise BgmError(
+            f"stage {st.name} step {run.done[st.name] + 1}: the loss is {value}, not a finite "
+            f"number (learning rates too high?); stopped before the weights took it, "
+            f"{_kept(run)}"
+        )
     st.optimizer.zero_grad(set_to_none=True)
     st.scaler.scale(loss).backward()
+    run.clean_rng = None  # from here until the step is counted, no state is consistent
     st.scaler.step(st.optimizer)
     st.scaler.update()
     run.step += 1
-    return float(loss.detach())
+    run.done[st.name] += 1
+    run.trained += 1
+    return value
 
 
-def _save(run: _Run, st: _Stage, path: Path) -> None:
-    if run.dist.is_main:
-        save_state(path, model=run.model, optimizer=st.optimizer, scaler=st.scaler,
-                   step=run.step, stage=st.name, config=run.config, meta=_origin(run))  # fmt: skip
+def _kept(run: _Run) -> str:
+    last = run.out / "last.pt"
+    return f"{last} keeps step {run.saved_step}" if run.saved_step is not None else "nothing saved"
+
+
+def _save(run: _Run, st: _Stage, path: Path, rng: dict | None = None) -> None:
+    """A training checkpoint, refused (never written) if any weight is not finite."""
+    if not run.dist.is_main:
+        return
+    bad = first_non_finite(run.model.state_dict())
+    if bad is not None:
+        raise BgmError(f"stage {st.name} step {run.done[st.name]}: weight {bad!r} is not finite "
+                       f"(learning rates too high?); not saved, {_kept(run)}")  # fmt: skip
+    save_state(path, model=run.model, optimizer=st.optimizer, scaler=st.scaler,
+               step=run.step, stage=st.name, config=run.config, meta=_origin(run),
+               stage_step=run.done[st.name], log_rows=len(run.history), rng=rng)  # fmt: skip
+    if path.name == "last.pt":
+        run.saved_step = run.step
+
+
+def _save_on_interrupt(run: _Run, st: _Stage) -> None:
+    """On Ctrl-C or SIGTERM, keep the steps done since the last checkpoint, where the state is
+    consistent (not caught inside a weight update) and no validation of it is pending."""
+    if run.clean_rng is not None and run.step > (run.saved_step or 0):
+        _save(run, st, run.out / "last.pt", rng=run.clean_rng)
 
 
 def _loader(run: _Run, stage: str, cfg: StageConfig, start: int) -> DataLoader:
@@ -289,13 +326,17 @@ def _val_set(run: _Run, cfg: StageConfig) -> list[dict]:
     return [crop_with(sample, cfg.crop, gen) for sample in samples] if cfg.crop else samples
 
 
-def _total_steps(config: TrainConfig) -> int:
-    return sum(getattr(config, s).steps for s in config.stages())
+def _total_steps(run: _Run) -> int:
+    """All steps of the run: those done in the stages before the current one (a resumed run may
+    have changed their count), and every step of the others."""
+    steps = [run.done[s] if i < run.stage_index else max(run.done[s], getattr(run.config, s).steps)
+             for i, s in enumerate(run.config.stages())]  # fmt: skip
+    return sum(steps)
 
 
 def _report_step(run: _Run, stage: str, cfg: StageConfig, loss: float, tick: float) -> float:
     now = time.perf_counter()
-    total = _total_steps(run.config)
+    total = _total_steps(run)
     seconds = max(now - tick, 1e-9)
     run.step_s = seconds if run.step_s is None else 0.9 * run.step_s + 0.1 * seconds
     run.progress(TrainEvent("step", stage, run.step, total, loss, cfg.batch / seconds,
@@ -313,10 +354,14 @@ def _validate(
         row["note"] = note
     row |= validate(net, val_set, run.dist.device)
     row["elapsed_s"] = round(time.perf_counter() - run.started, 3)
+    log = run.out / "metrics.jsonl"
+    try:
+        with open(log, "a") as f:
+            f.write(json.dumps(_jsonable(row)) + "\n")
+    except OSError as exc:
+        raise write_error(log, exc) from None
     run.history.append(row)
-    with open(run.out / "metrics.jsonl", "a") as f:
-        f.write(json.dumps(_jsonable(row)) + "\n")
-    run.progress(TrainEvent("val", stage, run.step, _total_steps(run.config), metrics=row))
+    run.progress(TrainEvent("val", stage, run.step, _total_steps(run), metrics=row))
 
 
 def _jsonable(row: dict) -> dict:

@@ -15,14 +15,18 @@ import torch
 
 from bgmcli.config import to_dict
 from bgmcli.errors import BgmError
-from bgmcli.model.checkpoint import atomic_save, read_checkpoint
+from bgmcli.model.checkpoint import atomic_save, read_checkpoint, split_checkpoint
 
 FORMAT = "bgm-train"
 
 
 def save_state(
-    path: Path, *, model, optimizer, scaler, step: int, stage: str, config, meta: dict | None = None
-) -> None:
+    path: Path, *, model, optimizer, scaler, step: int, stage: str, config,
+    meta: dict | None = None, stage_step: int | None = None, log_rows: int | None = None,
+    rng: dict | None = None,
+) -> None:  # fmt: skip
+    """`step` counts the run's steps, `stage_step` those of `stage`; `log_rows` the rows of
+    DIR/metrics.jsonl written so far; `rng` the generators' states (default: as they are)."""
     atomic_save(
         {
             "format": FORMAT,
@@ -33,7 +37,9 @@ def save_state(
             "scaler": scaler.state_dict(),
             "step": step,
             "stage": stage,
-            "rng": rng_state(),
+            "stage_step": stage_step,
+            "log_rows": log_rows,
+            "rng": rng if rng is not None else rng_state(),
             "meta": meta or {},  # e.g. the origin of pretrained start weights
         },
         path,
@@ -44,6 +50,10 @@ def load_state(path: Path) -> dict[str, Any]:
     data = read_checkpoint(path)
     if data.get("format") != FORMAT or "step" not in data:
         raise BgmError(f"{path} is not a training checkpoint of `bgm train` (cannot resume it)")
+    split_checkpoint(data, path)  # weights of the right types, finite
+    for key in ("train_config", "optimizer", "scaler", "rng"):
+        if not isinstance(data.get(key), dict):
+            raise BgmError(f"{path}: its {key!r} is damaged (cannot resume it)")
     return data
 
 
