@@ -22,7 +22,8 @@ from bgmcli.bench.sweep import (
 )
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.model.calibration import calibrate_random_weights
-from bgmcli.model.settings import parse_resolution, resolve
+from bgmcli.model.frame_size import parse_resolution
+from bgmcli.model.settings import resolve
 
 
 def build_reference(

@@ -47,7 +47,7 @@ def load_model(
     `fast=False` returns the training form (the readable refiner of the paper).
 
     `backbone_scale` is the base network's input scale. None (the default) chooses it for each
-    frame the model sees, from that frame's size (`bgmcli.model.settings.base_scale`:
+    frame the model sees, from that frame's size (`bgmcli.model.frame_size.base_scale`:
     480 / the longer side, at most 1/2, so 1/4 at HD and 1/8 at 4K as in the paper), as
     `bgm matte` does. It is a call-time setting: the scale a checkpoint was trained at is not
     used unless given here, e.g. `backbone_scale=0.25` for the fixed 1/4.

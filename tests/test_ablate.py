@@ -16,7 +16,7 @@ from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.studies import ORDER, load_studies, parse_study
 from bgmcli.cli import app
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import scale_k
+from bgmcli.model.frame_size import scale_k
 from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.conftest import single_thread
 

@@ -17,7 +17,8 @@ from bgmcli.errors import BgmError
 from bgmcli.loading import build_model, load_model
 from bgmcli.model.config import ModelConfig, model_config
 from bgmcli.model.difference_key import DifferenceKey
-from bgmcli.model.settings import InferenceSettings, base_scale, default_k, resolve
+from bgmcli.model.frame_size import base_scale, default_k
+from bgmcli.model.settings import InferenceSettings, resolve
 
 
 def test_rule_keeps_the_papers_scales_and_grows_on_small_frames():
@@ -91,10 +92,10 @@ def test_matte_takes_its_defaults_from_the_rule(monkeypatch):
 
 
 def test_bench_takes_its_defaults_from_the_rule():
-    (small, hd) = plan_sweep(resolution=["640x360,hd"])
+    (small, hd) = plan_sweep(resolution=["640x360", "hd"])
     assert (small.backbone_scale, small.k) == (0.5, 556)
     assert (hd.backbone_scale, hd.k) == (0.25, 5000)
-    assert plan_sweep(resolution=["640x360"], backbone_scale=["1/8"])[0].backbone_scale == 0.125
+    assert plan_sweep(resolution=["640x360"], backbone_scale=[0.125])[0].backbone_scale == 0.125
 
 
 def test_evaluation_takes_its_settings_from_the_rule():

@@ -13,7 +13,8 @@ from bgmcli.ablate.studies import Variant
 from bgmcli.bench.frames import MIN_SIDE, synthetic_pair
 from bgmcli.bench.measure import measure_alternated, percentile
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import parse_resolution, resolve
+from bgmcli.model.frame_size import parse_resolution
+from bgmcli.model.settings import resolve
 
 DEFAULT_RESOLUTIONS = ("hd", "4k")
 

@@ -14,8 +14,9 @@ from bgmcli.ablate.paper import Claim, parse_claim
 from bgmcli.config import load_yaml
 from bgmcli.errors import BgmError
 from bgmcli.model.config import ModelConfig
+from bgmcli.model.frame_size import PAPER_K_HD
 from bgmcli.model.selection import SELECTORS
-from bgmcli.model.settings import PAPER_K_HD, InferenceSettings
+from bgmcli.model.settings import InferenceSettings
 
 STUDIES_DIR = Path(__file__).parent / "studies"
 ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order

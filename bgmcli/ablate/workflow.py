@@ -22,7 +22,7 @@ from bgmcli.ablate.speed import parse_fps_resolutions
 from bgmcli.ablate.studies import Study, load_studies
 from bgmcli.devices import resolve_device
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
 
 
 def list_studies() -> list[str]:

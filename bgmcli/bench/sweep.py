@@ -23,7 +23,8 @@ from bgmcli.errors import BgmError
 from bgmcli.loading import load_model, prepare_for_inference
 from bgmcli.metrics import refined_fraction
 from bgmcli.model.config import ModelConfig
-from bgmcli.model.settings import InferenceSettings, parse_resolution, parse_scale, resolve
+from bgmcli.model.frame_size import parse_resolution
+from bgmcli.model.settings import InferenceSettings, resolve
 
 DEFAULT_BACKBONE = "mobilenetv2"
 COMPILE_CALLS = 3  # untimed calls before the warm-up with --compile
@@ -62,39 +63,39 @@ def split_values(values: Iterable[object] | None) -> list[str]:
 
 def plan_sweep(
     *,
-    resolution: Sequence[object] | None = None,
-    backbone: Sequence[object] | None = None,
-    refine: Sequence[object] | None = None,
-    k: Sequence[object] | None = None,
-    backbone_scale: Sequence[object] | None = None,
-    precision: Sequence[object] | None = None,
-    device: Sequence[object] | None = None,
-    batch: Sequence[object] | None = None,
-    threads: Sequence[object] | None = None,
-    checkpoint: Sequence[object] | None = None,
+    resolution: Sequence[str] | None = None,
+    backbone: Sequence[str] | None = None,
+    refine: Sequence[str] | None = None,
+    k: Sequence[int] | None = None,
+    backbone_scale: Sequence[float] | None = None,
+    precision: Sequence[str] | None = None,
+    device: Sequence[str] | None = None,
+    batch: Sequence[int] | None = None,
+    threads: Sequence[int] | None = None,
+    checkpoint: Sequence[str] | None = None,
     iters: int = 10,
     warmup: int = 2,
     compile: bool = False,
 ) -> list[BenchConfig]:
-    """The cartesian product of the option values, validated before anything runs. An option
-    not given (None or empty) has its default here: hd, mobilenetv2 (or the checkpoint's),
-    error, fp32, auto, batch 1, torch's threads; `k` / `backbone_scale` then follow `bgm
-    matte`'s rule for each resolution (`resolve`)."""
+    """The cartesian product of the option values (parsed: `bgmcli.cli.options`), validated
+    before anything runs. An option not given (None or empty) has its default here: hd,
+    mobilenetv2 (or the checkpoint's), error, fp32, auto, batch 1, torch's threads; `k` /
+    `backbone_scale` then follow `bgm matte`'s rule for each resolution (`resolve`)."""
     if iters < 1:
         raise BgmError(f"--iters must be at least 1, got {iters}")
     if warmup < 0:
         raise BgmError(f"--warmup must be at least 0, got {warmup}")
-    checkpoints = split_values(checkpoint) or [None]
+    checkpoints = list(checkpoint or ()) or [None]
     axes = (
-        [(name, *parse_resolution(name, MIN_SIDE)) for name in split_values(resolution) or ["hd"]],
-        split_values(backbone) or [None if checkpoints != [None] else DEFAULT_BACKBONE],
-        [parse_scale(s) for s in split_values(backbone_scale)] or [None],
-        [_parse_int("--k", v) for v in split_values(k)] or [None],
-        split_values(refine) or ["error"],
-        split_values(precision) or ["fp32"],
-        split_values(device) or ["auto"],
-        [_parse_int("--batch", v) for v in split_values(batch)] or [1],
-        [_parse_int("--threads", v) for v in split_values(threads)] or [None],
+        [(name, *parse_resolution(name, MIN_SIDE)) for name in resolution or ["hd"]],
+        list(backbone or ()) or [None if checkpoints != [None] else DEFAULT_BACKBONE],
+        list(backbone_scale or ()) or [None],
+        list(k or ()) or [None],
+        list(refine or ()) or ["error"],
+        list(precision or ()) or ["fp32"],
+        list(device or ()) or ["auto"],
+        list(batch or ()) or [1],
+        list(threads or ()) or [None],
         checkpoints,
     )
     configs = []
@@ -127,13 +128,6 @@ def validate(cfg: BenchConfig) -> None:
         raise BgmError(f"--batch must be at least 1, got {cfg.batch}")
     if cfg.checkpoint is not None and not Path(cfg.checkpoint).is_file():
         raise BgmError(f"checkpoint not found: {cfg.checkpoint}")
-
-
-def _parse_int(option: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise BgmError(f"{option} expects integers, got {value!r}") from None
 
 
 def run_sweep(configs: Sequence[BenchConfig], progress: Progress | None = None) -> list[dict]:

@@ -31,7 +31,10 @@ class BgmTyper(typer.Typer):
             err_console.print("bgm: interrupted")
             sys.exit(130)
         except typer.TyperException as exc:  # usage errors: bad option values, missing args
-            _fail(exc.format_message().replace("\n", " "))
+            message = exc.format_message()
+            if not message:  # `bgm` alone: the help, already printed, is the whole answer
+                sys.exit(2)
+            _fail(message.replace("\n", " "))
         except KeyboardInterrupt:
             err_console.print("bgm: interrupted")
             sys.exit(130)
@@ -42,11 +45,6 @@ def _fail(message: str) -> None:
     err_console.print(f"bgm: error: {message}", markup=False)
     sys.exit(2)
 
-
-# The names live in the registries (bgmcli.model.backbones, bgmcli.model.selection), which
-# import torch: help stays fast by giving examples; an unknown name is an error listing them all.
-BACKBONE_HELP = "A registered backbone, e.g. resnet50 or mobilenetv2 (an unknown one lists all)."
-REFINE_HELP = "Refine mode, e.g. error (the paper's), full or none (an unknown one lists all)."
 
 app = BgmTyper(
     name="bgm",
@@ -66,7 +64,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """High-resolution background matting of video (BackgroundMattingV2) and its ablations."""

@@ -8,16 +8,15 @@ from typing import Annotated
 import typer
 
 from bgmcli.cli.app import app, console
+from bgmcli.cli.options import CHECKPOINT_HELP, Backbone, Json
 from bgmcli.cli.render import info_table
 
 
 @app.command()
 def info(
-    checkpoint: Annotated[Path, typer.Argument(help="Our checkpoint or an official .pth.")],
-    backbone: Annotated[
-        str | None, typer.Option(help="Assume this backbone instead of the stored or inferred.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    checkpoint: Annotated[Path, typer.Argument(help=CHECKPOINT_HELP, show_default=False)],
+    backbone: Backbone = None,
+    as_json: Json = False,
 ) -> None:
     """Show a checkpoint's architecture, parameter count, config and origin."""
     from bgmcli.model.checkpoint_info import describe_checkpoint

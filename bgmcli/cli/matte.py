@@ -7,9 +7,22 @@ from typing import Annotated
 
 import typer
 
-from bgmcli.cli.app import BACKBONE_HELP, REFINE_HELP, app, console, err_console
+from bgmcli.cli.app import app, console, err_console
+from bgmcli.cli.options import (
+    Backbone,
+    BackboneScale,
+    Batch,
+    Checkpoint,
+    Device,
+    K,
+    Precision,
+    Quiet,
+    Refine,
+    Threshold,
+    flag,
+)
 from bgmcli.cli.render import MatteProgress
-from bgmcli.engine.sinks import FORMATS
+from bgmcli.engine.formats import FORMATS
 
 
 @app.command()
@@ -63,43 +76,21 @@ def matte(
     duration: Annotated[
         str | None, typer.Option(metavar="TIME", help="Process this long: seconds or MM:SS.")
     ] = None,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(help="Ours or an official BackgroundMattingV2 .pth. (default: bundled)"),
-    ] = None,
-    backbone: Annotated[
-        str | None, typer.Option(help="For official files: " + BACKBONE_HELP)
-    ] = None,
-    backbone_scale: Annotated[
-        str | None,
-        typer.Option(
-            metavar="S",
-            help="Base network input scale, e.g. 1/4 or 0.25. (default: 480 / the longer side, "
-            "at most 1/2: 1/4 at HD, 1/8 at 4K)",
-        ),
-    ] = None,
-    refine: Annotated[str, typer.Option(help=REFINE_HELP)] = "error",
-    k: Annotated[
-        int | None,
-        typer.Option(
-            "--k", help="Refined 4x4 patches. (default: by area, 5000 at HD and 20000 at 4K)"
-        ),
-    ] = None,
-    threshold: Annotated[float, typer.Option(help="Error threshold for --refine threshold.")] = 0.1,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    precision: Annotated[str, typer.Option(help="fp32, fp16 (CUDA) or bf16.")] = "fp32",
-    batch: Annotated[int, typer.Option(help="Frames per model call.")] = 1,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace existing outputs.")
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
-    ] = False,
+    checkpoint: Checkpoint = None,
+    backbone: Backbone = None,
+    backbone_scale: BackboneScale = None,
+    refine: Refine = "error",
+    k: K = None,
+    threshold: Threshold = 0.1,
+    device: Device = "auto",
+    precision: Precision = "fp32",
+    batch: Batch = 1,
+    overwrite: Annotated[bool, flag("overwrite", "Replace existing outputs.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Matte a video or images against a clean background plate: alpha, foreground, composite."""
     from bgmcli.engine.matte import MatteInterrupted, run_matte
     from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
-    from bgmcli.model.settings import parse_scale
 
     config = MatteConfig(
         input=input, background=bg, outdir=output_dir,
@@ -107,7 +98,7 @@ def matte(
         target=target, align=align,
         start=parse_time(start, "--start"), duration=parse_time(duration, "--duration"),
         checkpoint=checkpoint, backbone=backbone,
-        backbone_scale=parse_scale(backbone_scale), refine=refine, k=k, threshold=threshold,
+        backbone_scale=backbone_scale, refine=refine, k=k, threshold=threshold,
         device=device, precision=precision, batch=batch, overwrite=overwrite,
     )  # fmt: skip
     with MatteProgress(quiet) as progress:

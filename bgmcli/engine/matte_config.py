@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bgmcli.engine.sinks import FORMATS as OUTPUT_FORMATS
+from bgmcli.engine.formats import FORMATS as OUTPUT_FORMATS
 from bgmcli.errors import BgmError
 from bgmcli.model.settings import InferenceSettings
 

@@ -196,7 +196,8 @@ def test_align_runs_frame_by_frame(media, tmp_path):
 @pytest.mark.parametrize("fmt_name", ["mp4", "mov", "webm"])
 def test_rgb_outputs_keep_their_colours(tmp_path, fmt_name):
     """Planes written by a video sink decode to the colours they had (channel order, range)."""
-    from bgmcli.engine.sinks import FORMATS, Output, open_sink
+    from bgmcli.engine.formats import FORMATS
+    from bgmcli.engine.sinks import Output, open_sink
     from bgmcli.engine.sources import SourceInfo
 
     info = SourceInfo(path=tmp_path / "in.mp4", name="in", kind="video", width=64, height=48,
@@ -223,7 +224,8 @@ def test_rgb_outputs_keep_their_colours(tmp_path, fmt_name):
 def test_grey_outputs_decode_to_the_alpha_written(tmp_path, fmt_name):
     """A matte with 1 px strands of partial alpha survives encoding: full range in, full range
     out, edges kept (mp4 builds its limited-range frames itself; the others go via swscale)."""
-    from bgmcli.engine.sinks import FORMATS, Output, open_sink
+    from bgmcli.engine.formats import FORMATS
+    from bgmcli.engine.sinks import Output, open_sink
     from bgmcli.engine.sources import SourceInfo
 
     info = SourceInfo(path=tmp_path / "in.mp4", name="in", kind="video", width=96, height=64,
