@@ -61,6 +61,8 @@ def load_model(
     settings = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k,
                                  threshold=threshold)  # fmt: skip
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
+    if checkpoint is None:
+        _check_bundled_backbone(config, backbone)
     if config is None:  # official files: the caller's kernel size applies, as in the reference
         overrides = {"backbone": backbone, "kernel_size": kernel_size}
     else:
@@ -86,6 +88,20 @@ def prepare_for_inference(
     if fast:
         model = InferenceMattingModel.from_model(model)
     return model.to(device)
+
+
+OFFICIAL_WEIGHTS = "https://github.com/PeterL1n/BackgroundMattingV2 (Download: PyTorch)"
+
+
+def _check_bundled_backbone(config: dict, backbone: str | None) -> None:
+    """--backbone with the bundled model: only its own fits; say where other weights come from."""
+    own = config["backbone"]
+    if backbone is not None and backbone != own:
+        raise BgmError(
+            f"the bundled model is {own}, so --backbone {backbone} does not fit it; for "
+            f"{backbone}, pass its weights: --checkpoint pytorch_{backbone}.pth, from the official "
+            f"BackgroundMattingV2 release at {OFFICIAL_WEIGHTS}"
+        )
 
 
 def bundled_model_path() -> Path:

@@ -8,23 +8,34 @@ from typing import Annotated
 import typer
 
 from bgmcli.cli.app import app, console
-from bgmcli.cli.options import CHECKPOINT_HELP, Backbone, Json
+from bgmcli.cli.options import CHECKPOINT_HELP, Backbone, Json, flag
 from bgmcli.cli.render import info_table
 
 
 @app.command()
 def info(
-    checkpoint: Annotated[Path, typer.Argument(help=CHECKPOINT_HELP, show_default=False)],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Argument(help=f"{CHECKPOINT_HELP} (default: the bundled model)", show_default=False),
+    ] = None,
     backbone: Backbone = None,
+    full: Annotated[bool, flag("full", "Also the config and all the training metadata.")] = False,
     as_json: Json = False,
 ) -> None:
-    """Show a checkpoint's architecture, parameter count, config and origin."""
+    """Show a checkpoint's architecture, parameter count and origin (default: the bundled
+    model's); --full adds its config and training metadata, --json prints everything."""
+    from bgmcli.loading import bundled_model_path
     from bgmcli.model.checkpoint_info import describe_checkpoint
 
-    summary = describe_checkpoint(checkpoint, backbone=backbone)
+    path = checkpoint if checkpoint is not None else bundled_model_path()
+    summary = describe_checkpoint(path, backbone=backbone)
     if as_json:
         import json
 
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
-        console.print(info_table(summary))
+        title = None if checkpoint is not None else f"the bundled model: {path}"
+        console.print(info_table(summary, full=full, title=title))
+        if checkpoint is None:
+            card = path.parent / "README.md"
+            console.print(f"how it was trained and measured: {card}", markup=False, soft_wrap=True)

@@ -136,12 +136,15 @@ def _maybe(value: float | None, fmt: str) -> str:
     return "—" if value is None else fmt.format(value)
 
 
-def info_table(summary: dict):
-    """Two columns, in sections: file, architecture, parameters, config, start weights, meta."""
+def info_table(summary: dict, full: bool = False, title: str | None = None):
+    """Two columns, in sections: file, architecture, parameters, start weights and the meta's
+    top-level facts; `full` adds the config and the nested training metadata."""
     from rich import box
     from rich.table import Table
 
-    table = Table(title=summary["path"], box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
+    table = Table(
+        title=title or summary["path"], box=box.SIMPLE_HEAD, show_header=False, pad_edge=False
+    )
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("format", summary["format"])
@@ -154,19 +157,23 @@ def info_table(summary: dict):
     for part, count in summary["parameters"].items():
         table.add_row(f"parameters {part}", f"{count:,}")
     table.add_section()
-    for key, value in _flatten(summary["config"]).items():
-        table.add_row(f"config {key}", str(value))
+    if full:
+        for key, value in _flatten(summary["config"]).items():
+            table.add_row(f"config {key}", str(value))
     table.add_row("config source", summary["config_source"])
     table.add_section()
     start = summary.get("start_weights") or {}
     for key in ("file", "kind", "loaded", "sha256"):
-        if key in start:
+        if key in start and (full or key != "sha256"):
             table.add_row(f"start weights {key}", str(start[key]))
     if start:
         table.add_section()
-    meta = {k: v for k, v in summary["meta"].items() if k != "start_weights"}
-    for key, value in _flatten(meta).items():
+    meta = _flatten({k: v for k, v in summary["meta"].items() if k != "start_weights"})
+    shown = {k: v for k, v in meta.items() if full or "." not in k}
+    for key, value in shown.items():
         table.add_row(f"meta {key}", str(value))
+    if len(shown) < len(meta):
+        table.caption = f"{len(meta) - len(shown)} more rows of training metadata: --full"
     return table
 
 

@@ -117,3 +117,14 @@ def test_existing_output_needs_overwrite(capsys, media, tmp_path):
 def test_missing_background_option_is_a_usage_error(capsys, media):
     code, _, err = run_bgm(capsys, "matte", media.short)
     assert code == 2 and "--bg" in err and err.count("\n") == 1
+
+
+def test_another_backbone_with_the_bundled_model_says_what_to_do(capsys, media, tmp_path):
+    code, _, err = run_bgm(
+        capsys, "matte", media.short, "--bg", media.plate, "-o", tmp_path, "--backbone", "resnet50"
+    )
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("bgm: error: the bundled model is mobilenetv2")
+    assert "--checkpoint pytorch_resnet50.pth" in err and "BackgroundMattingV2" in err
+    assert "missing" not in err and "default.pt" not in err
+    assert final_names(tmp_path) == []
