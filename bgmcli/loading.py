@@ -29,9 +29,10 @@ def load_model(
     checkpoint: str | Path | None = None,
     *,
     backbone: str | None = None,
+    settings: InferenceSettings | None = None,
     backbone_scale: float | None = None,
     refine: str = "error",
-    k: int | None = 5_000,
+    k: int | None = None,
     threshold: float = 0.1,
     kernel_size: int = 3,
     device: str | torch.device = "cpu",
@@ -41,8 +42,9 @@ def load_model(
 
     `checkpoint` is one of ours (it carries its config) or an official BackgroundMattingV2
     `.pth` (backbone inferred from its keys when `backbone` is None); None means the bundled
-    default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
-    `k=None` scales the paper's 5000 at HD with each frame's area, as `bgm matte` does.
+    default model. `k` counts refined 4x4 patches on every frame (the official
+    `refine_sample_pixels` / 16); None (the default) scales the paper's 5000 at HD with each
+    frame's area, as `bgm matte` does, so both give the same matte for the same input.
     `checkpoint="difference-key"` gives the classic difference-key baseline instead.
     `fast=False` returns the training form (the readable refiner of the paper).
 
@@ -53,13 +55,17 @@ def load_model(
     used unless given here, e.g. `backbone_scale=0.25` for the fixed 1/4.
 
     These settings become the model's `settings`, what `model(src, bgr)` runs with; a call may
-    give others: `model(src, bgr, InferenceSettings(...))` (`bgmcli.model.settings`).
+    give others: `model(src, bgr, InferenceSettings(...))` (`bgmcli.model.settings`). They come
+    whole as `settings`, or one by one (backbone_scale, refine, k, threshold), not both.
     """
+    loose = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k, threshold=threshold)
+    if settings is not None and loose != InferenceSettings():
+        raise BgmError("load_model: give settings, or backbone_scale/refine/k/threshold, not both")
+    settings = settings or loose
     if str(checkpoint) == DIFFERENCE_KEY:
-        return DifferenceKey(backbone_scale=backbone_scale).to(resolve_device(device)).eval()
+        scale = settings.backbone_scale
+        return DifferenceKey(backbone_scale=scale).to(resolve_device(device)).eval()
     path = Path(checkpoint) if checkpoint is not None else bundled_model_path()
-    settings = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k,
-                                 threshold=threshold)  # fmt: skip
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
     if checkpoint is None:
         _check_bundled_backbone(config, backbone)

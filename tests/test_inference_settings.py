@@ -4,7 +4,6 @@ evaluation and `load_model` all take it from bgmcli.model.settings."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -83,12 +82,14 @@ def test_load_model_applies_the_rule_to_each_frame(one_thread):
 def test_matte_takes_its_defaults_from_the_rule(monkeypatch):
     calls = []
     monkeypatch.setattr("bgmcli.loading.load_model", lambda *a, **kw: calls.append(kw))
-    info = SimpleNamespace(width=640, height=360)
     config = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"))
-    matte._load_model(config, info, torch.device("cpu"))
+    matte._load_model(config, torch.device("cpu"))
     given = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"), backbone_scale=0.25, k=9)
-    matte._load_model(given, info, torch.device("cpu"))
-    assert [(c["backbone_scale"], c["k"]) for c in calls] == [(0.5, 556), (0.25, 9)]
+    matte._load_model(given, torch.device("cpu"))
+    # one settings object, passed whole; the model decides what is left None for each frame
+    assert [c["settings"] for c in calls] == [config.settings, given.settings]
+    resolved = [c["settings"].for_frame(640, 360) for c in calls]
+    assert [(s.backbone_scale, s.k) for s in resolved] == [(0.5, 556), (0.25, 9)]
 
 
 def test_bench_takes_its_defaults_from_the_rule():

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from bgmcli.ablate.evalsets import EvalSet
+from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.measure import measure, percentile
 from bgmcli.metrics import compute_all, fgr_l1, fgr_mse, refined_fraction
 from bgmcli.model.settings import InferenceSettings
@@ -52,7 +53,7 @@ def evaluate(
     height, width = first["src"].shape[-2:]
     k = settings.for_frame(width, height).k
     row |= {"frames": len(data), "width": width, "height": height, "k_effective": k}
-    row["fps"] = throughput(model, first, settings, device, iters)
+    row["fps"], row["warning_fps"] = throughput(model, first, settings, device, iters)
     return row
 
 
@@ -72,11 +73,13 @@ def frame_metrics(out, frame: dict) -> dict[str, float]:
     return row
 
 
-def throughput(model, frame: dict, settings, device: torch.device, iters: int) -> float:
+def throughput(model, frame: dict, settings, device: torch.device, iters: int):
+    """(FPS, why it cannot be trusted or None) on one frame."""
     src, bgr = _inputs(frame, device)
-    with torch.inference_mode():
+    with torch.inference_mode(), CpuWatch() as watch:
         timing = measure(lambda: model(src, bgr, settings), device, iters=iters, warmup=1)
-    return 1000.0 / percentile(timing.latencies_ms, 50)
+    warning = distrust(watch.other_cpus, cpu_threads(device), timing.latencies_ms)
+    return 1000.0 / percentile(timing.latencies_ms, 50), warning
 
 
 def predict_alpha(model, frame: dict, k_hd: int, device: torch.device) -> np.ndarray:

@@ -49,6 +49,7 @@ def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list
         lines += ["_No results._", ""]
     for data in tables:
         lines += [f"### {data.title}", "", *_markdown_table(data), ""]
+        lines += [line for warning in data.warnings for line in (f"! {warning}", "")]
     if tables:
         lines += ["B" + legend(study, "in **bold**")[1:] + ".", ""]
     lines += [line for plot in plots for line in (_image(plot), "")]
@@ -67,7 +68,7 @@ def _md_row(cells: Sequence[str]) -> str:
 
 
 def _md_cell(cell: Cell) -> str:
-    text = f"**{cell.value}**" if cell.best else cell.value
+    text = (f"**{cell.value}**" if cell.best else cell.value) + (" !" if cell.warned else "")
     return f"{text} {cell.change}" if cell.change else text
 
 

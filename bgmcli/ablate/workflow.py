@@ -57,11 +57,14 @@ def build_options(
     )  # fmt: skip
 
 
-def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress=None) -> dict:
-    """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/."""
+def run_ablate(
+    studies: list[Study], options: AblateOptions, log, train_progress=None, step=None
+) -> dict:
+    """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/;
+    `step(done, total, label)` before each run (a variant's evaluation, a study's FPS)."""
     from bgmcli.ablate import plots, report_markdown, results_files
 
-    runner = Runner(options, log, train_progress)
+    runner = Runner(options, log, train_progress, step)
     for data in runner.eval_sets():  # a bad --eval-data folder fails before any training
         if len(data) == 0:
             raise BgmError(f"evaluation set {data.name} has no frames")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.frames import MIN_SIDE, calibrated_random_model, synthetic_pair
 from bgmcli.bench.measure import PeakMemory, measure, percentile, synchronize
 from bgmcli.devices import resolve_device, resolve_dtype
@@ -158,13 +159,17 @@ def _measure_config(cfg: BenchConfig, device: torch.device, dtype: torch.dtype, 
     run = torch.compile(model, mode=mode) if cfg.compile else model
     # compilation, CUDA-graph warm-up and recording: three extra calls, their memory not counted
     untracked = COMPILE_CALLS if cfg.compile else 0
-    with torch.inference_mode():
+    with torch.inference_mode(), CpuWatch() as watch:
         timing = measure(lambda: run(src, bgr), device, cfg.iters, cfg.warmup, untracked)
         fraction = refined_fraction(timing.last[5], cfg.height, cfg.width)  # ref_sm
         timing.last = None
         # A compiled model has no separately timed pieces; eager ones would mislead.
         split = (None, None) if cfg.compile else time_split(model, src, bgr, device, cfg.iters)
-    return _row(cfg, model, device, timing, split, fraction)
+    warning = distrust(watch.other_cpus, cpu_threads(device), timing.latencies_ms)
+    return _row(cfg, model, device, timing, split, fraction) | {
+        "other_cpus": watch.other_cpus,
+        "warning": warning,
+    }
 
 
 def _row(cfg, model, device, timing, split, fraction) -> dict:

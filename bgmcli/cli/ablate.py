@@ -9,7 +9,7 @@ import typer
 
 from bgmcli.cli.app import app, console, err_console
 from bgmcli.cli.options import Device, Json, Quiet, flag
-from bgmcli.cli.render import TrainProgress
+from bgmcli.cli.render import StepProgress
 from bgmcli.errors import BgmError
 
 
@@ -78,8 +78,8 @@ def ablate(
         if not quiet:
             err_console.print(line, markup=False)
 
-    with TrainProgress(quiet) as progress:
-        result = workflow.run_ablate(studies, options, log, progress)
+    with StepProgress("ablate", quiet, plain=json_) as progress:
+        result = workflow.run_ablate(studies, options, log, progress, progress.step)
     if json_:
         import json
 
@@ -89,7 +89,7 @@ def ablate(
     from bgmcli.ablate.report import study_tables
 
     for summary in result["summaries"]:
-        for table in study_tables(summary, result["rows"]):
+        for table in study_tables(summary, result["rows"], width=console.width):
             console.print(table)
         for line in verdict_lines(summary, result["rows"]):
             console.print(line, markup=False, soft_wrap=True)

@@ -23,7 +23,7 @@ from bgmcli.cli.options import (
     flag,
     flat,
 )
-from bgmcli.cli.render import bench_table
+from bgmcli.cli.render import StepProgress, bench_table
 
 
 @app.command()
@@ -56,14 +56,18 @@ def bench(
         warmup=warmup, compile=compile_model,
     )  # fmt: skip
 
-    def progress(index: int, total: int, cfg) -> None:
-        err_console.print(
-            f"bench {index + 1}/{total}: {cfg.resolution} {cfg.backbone or 'checkpoint'} "
-            f"{cfg.precision} batch {cfg.batch}",
-            style="dim",
-        )
+    def step(index: int, total: int, cfg) -> None:
+        label = f"{cfg.resolution} {cfg.backbone or 'checkpoint'} {cfg.precision} batch {cfg.batch}"
+        progress.step(index, total, label)
 
-    rows = run_sweep(configs, progress)
+    with StepProgress("bench", quiet=False, plain=as_json) as progress:
+        rows = run_sweep(configs, step)
+        progress.step(len(configs), len(configs), "done")
+    for row in rows:
+        if row["warning"]:
+            err_console.print(f"bgm: warning: {row['resolution']} {row['backbone']} "
+                              f"{row['precision']} batch {row['batch']}: {row['warning']}",
+                              markup=False, soft_wrap=True)  # fmt: skip
     if as_json:
         import json
 

@@ -48,17 +48,23 @@ class MatteProgress:
 
 
 class TrainProgress:
-    """Renders training reports: one live line (stage, step, loss, samples/s, ETA) + val lines."""
+    """Renders training reports: one live line (stage, step, loss, samples/s, ETA) + val lines;
+    `plain` (e.g. --json) or no terminal: no live line."""
 
-    def __init__(self, quiet: bool):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    def __init__(self, quiet: bool, plain: bool = False):
+        from rich.progress import Progress
 
         self.quiet, self.task = quiet, None
         self.bar = Progress(
-            TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"), console=err_console,
-            disable=quiet or not err_console.is_terminal, transient=True,
+            *self.columns(), console=err_console,
+            disable=quiet or plain or not err_console.is_terminal, transient=True,
         )  # fmt: skip
+
+    def columns(self) -> tuple:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+
+        return (TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"))  # fmt: skip
 
     def __enter__(self):
         self.bar.start()
@@ -83,6 +89,31 @@ class TrainProgress:
         eta = f"ETA {event.eta_s:.0f} s" if event.eta_s is not None else ""
         info = f"loss {event.loss:.4f}  {event.samples_per_s:.1f} samples/s  {eta}"
         self.bar.update(self.task, completed=event.step, stage=event.stage, info=info)
+
+
+class StepProgress(TrainProgress):
+    """Work in steps (bench configurations, ablation runs): a rich bar (steps done, the current
+    one, ETA) on a terminal, training inside a step on the same display; one plain line per step
+    with `plain` (--json) or without a terminal."""
+
+    def __init__(self, name: str, quiet: bool, plain: bool = False):
+        super().__init__(quiet, plain)
+        self.name, self.steps = name, None
+        self.lines = not quiet and self.bar.disable
+
+    def columns(self) -> tuple:
+        from rich.progress import TimeRemainingColumn
+
+        return (*super().columns(), TimeRemainingColumn())
+
+    def step(self, done: int, total: int, label: str) -> None:
+        if self.lines and done < total:
+            err_console.print(f"{self.name} {done + 1}/{total}: {label}", style="dim",
+                              markup=False, highlight=False)  # fmt: skip
+        elif not self.bar.disable:
+            if self.steps is None:
+                self.steps = self.bar.add_task(self.name, total=total, stage=self.name, info="")
+            self.bar.update(self.steps, completed=done, info=label)
 
 
 def _upsampled_comparison(m: dict) -> str:
@@ -115,19 +146,24 @@ def bench_table(rows: list[dict]):
                 if key not in varying and rows[0][key] not in (None, False)]  # fmt: skip
     caption = (
         ", ".join([*constant, f"ms over {rows[0]['iters']} timed iterations"])
-        + "; peak MB: RSS increase on CPU, max allocated on CUDA"
+        + "; peak MB: RSS increase on CPU, max allocated on CUDA; other CPUs: kept busy by other"
+        " processes meanwhile"
     )
+    if any(row.get("warning") for row in rows):
+        caption += "; ! figures not to be trusted (see the warnings)"
     table = Table(caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
     for key in varying:
         table.add_column(BENCH_CONFIG_COLUMNS[key], no_wrap=True)
-    for header in ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %"):
+    for header in ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %", "other CPUs"):
         table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             *(str(row[key]) for key in varying),
-            f"{row['fps']:.2f}", f"{row['latency_p50_ms']:.1f}", f"{row['latency_p90_ms']:.1f}",
+            f"{row['fps']:.2f}" + (" !" if row.get("warning") else ""),
+            f"{row['latency_p50_ms']:.1f}", f"{row['latency_p90_ms']:.1f}",
             _maybe(row["peak_mem_mb"], "{:.0f}"), _maybe(row["base_ms"], "{:.1f}"),
             _maybe(row["refine_ms"], "{:.1f}"), f"{100 * row['refined_fraction']:.2f}",
+            _maybe(row.get("other_cpus"), "{:.1f}"),
         )  # fmt: skip
     return table
 

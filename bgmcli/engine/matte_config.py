@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -50,7 +51,7 @@ class MatteConfig:
             raise BgmError(
                 f"unknown output format {self.output_format!r}; known: {', '.join(OUTPUT_FORMATS)}"
             )
-        self.settings()  # a bad --refine, --k (0 or negative) or --backbone-scale: one line
+        self.settings  # noqa: B018 - built now: a bad --refine, --k or --backbone-scale, one line
         if self.batch < 1:
             raise BgmError(f"--batch must be at least 1, got {self.batch}")
         if self.start is not None and self.start < 0:
@@ -58,8 +59,10 @@ class MatteConfig:
         if self.duration is not None and self.duration <= 0:
             raise BgmError(f"--duration must be positive, got {self.duration}")
 
+    @cached_property
     def settings(self) -> InferenceSettings:
-        """The model's call-time settings as given (None: decided for the input's frame size)."""
+        """The model's call-time settings as given (None: decided for each frame's size), built
+        once and passed whole to the model."""
         return InferenceSettings(backbone_scale=self.backbone_scale, mode=self.refine, k=self.k,
                                  threshold=self.threshold)  # fmt: skip
 

@@ -130,10 +130,11 @@ class VideoSink:
 
 
 class PngSink:
-    """A PNG sequence `<name>/000000.png ...` (or one PNG for a single image input)."""
+    """A PNG sequence `<name>/000000.png ...`, or `<name>/a.png ...` named after the input
+    images (`names`); one PNG for a single image input."""
 
-    def __init__(self, output: Output):
-        self.output, self.index = output, 0
+    def __init__(self, output: Output, names: tuple[str, ...] = ()):
+        self.output, self.index, self.names = output, 0, names
         partial = output.partial
         try:
             if partial.is_dir():
@@ -148,7 +149,8 @@ class PngSink:
         for image in planes:
             path = self.output.partial
             if self.output.folder:
-                path = path / f"{self.index:06d}.png"
+                name = self.names[self.index] if self.names else f"{self.index:06d}"
+                path = path / f"{name}.png"
             write_png(path, interleaved(image))
             self.index += 1
 
@@ -183,7 +185,7 @@ def interleaved(planes: np.ndarray) -> np.ndarray:
 
 def open_sink(output: Output, fmt: Format, info: SourceInfo, audio: AudioCopy | None):
     if fmt.codec is None:
-        return PngSink(output)
+        return PngSink(output, info.frame_names)
     return VideoSink(output, fmt, info, audio)
 
 

@@ -1,5 +1,9 @@
 """The frame-size rules of the call-time settings (the base network's scale, k by area) and the
 parsers of size options. Torch-free, so that the CLI parses its options without importing torch.
+
+The patch count has three meanings, each with its own name: `k_hd`, patches per HD frame's area
+(the paper's 5000; studies give theirs so, and other sizes scale it with their area); `k`, patches
+refined on this frame; `sample_pixels`, the official code's count of pixels (16 per patch).
 """
 
 from __future__ import annotations
@@ -26,9 +30,17 @@ def default_k(width: int, height: int) -> int:
     return scale_k(PAPER_K_HD, width, height)
 
 
-def scale_k(k_at_hd: int, width: int, height: int) -> int:
-    """A patch count given at HD, for a frame of another size (the same share of its pixels)."""
-    return max(1, round(k_at_hd * width * height / HD_AREA))
+def scale_k(k_hd: int, width: int, height: int) -> int:
+    """This frame's k from a patch count given at HD (the same share of its pixels)."""
+    return max(1, round(k_hd * width * height / HD_AREA))
+
+
+PIXELS_PER_PATCH = 16  # a 4x4 patch at full resolution
+
+
+def sample_pixels(k: int, width: int, height: int) -> int:
+    """The official `refine_sample_pixels` for k patches on a frame (at most all of them)."""
+    return PIXELS_PER_PATCH * min(k, (width // 4) * (height // 4))
 
 
 NAMED_RESOLUTIONS = {"hd": (1920, 1080), "4k": (3840, 2160)}

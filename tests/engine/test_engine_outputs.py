@@ -144,7 +144,23 @@ def test_image_folder_to_png_sequences_by_default(media, tmp_path):
     result, _ = matte(media, tmp_path, input=media.images)
     assert result.frames == 5
     assert final_names(tmp_path) == ["shots.com", "shots.pha"]
-    assert len(list((tmp_path / "shots.pha").iterdir())) == 5
+    names = ["000.png", "001.png", "002.png", "003.png", "004.png"]  # the inputs' own names
+    assert final_names(tmp_path / "shots.pha") == names
+
+
+def test_glob_inputs_keep_their_names(media, tmp_path):
+    matte(media, tmp_path, input=media.images / "00[13].png", output_types=("pha",))
+    assert final_names(tmp_path / "shots.pha") == ["001.png", "003.png"]
+
+
+def test_frame_names_fall_back_when_they_repeat():
+    from pathlib import Path
+
+    from bgmcli.engine.sources import frame_names
+
+    assert frame_names([Path("x/a.jpg"), Path("x/b.png")]) == ("a", "b")
+    assert frame_names([Path("x/a.jpg"), Path("x/a.png")]) == ("a.jpg", "a.png")
+    assert frame_names([Path("x/a.jpg"), Path("y/a.jpg")]) == ()  # numbered 000000.png ...
 
 
 def test_image_folder_to_video_at_the_image_rate(media, tmp_path):
