@@ -27,11 +27,10 @@ FORMATS = {
         False,
         "H.264; alpha as grey",
         "yuv420p",
-        # veryfast: half the CPU of "fast" for the same size at CRF 18 (it competes with the model)
+        # veryfast: less CPU than "fast" for the same size (it competes with the model)
         options={"crf": "18", "preset": "veryfast"},
-        # ultrafast for mattes: half veryfast's CPU and closer to the true alpha (HD, 1 px
-        # strands: max error 10 vs 47 of 255; veryfast's psychovisual tuning smears them), at
-        # 14 kB a frame instead of 4
+        # ultrafast for mattes: less CPU, and thin strands stay closer to the true alpha
+        # (veryfast's psychovisual tuning smears them); figures: docs/results/cpu-speed.md
         grey_options={"crf": "18", "preset": "ultrafast"},
     ),  # fmt: skip
     "mov": Format(

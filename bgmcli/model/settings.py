@@ -11,9 +11,8 @@ Values given explicitly always win.
 The base network's scale keeps its input at the paper's size: 1/4 of HD and 1/8 of 4K are
 both 480x270, so the scale is 480 / the frame's longer side, at most 1/2 (the refiner's first
 stage works at 1/2; the base network is the coarse one). At 640x360 that is 1/2 (base input
-320x180) instead of the former fixed 1/4's 160x90; on the real-alpha composites (~800 px) 1/2
-measured MAD 124 against 182 x1e-3 for 1/4. `benchmarks/base_scale.py` compares it with fixed
-scales and other rules: docs/results/base-scale.md.
+320x180) instead of the former fixed 1/4's 160x90. `benchmarks/base_scale.py` compares it with
+fixed scales and other rules, on synthetic and real-alpha frames: docs/results/base-scale.md.
 """
 
 from __future__ import annotations
