@@ -82,4 +82,3 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         at = f" at line {mark.line + 1}" if mark else ""
         raise BgmError(f"{path}: malformed YAML{at}") from None
     return data if data is not None else {}
-

@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from rich import box
+from rich.cells import cell_len
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bgmcli.ablate.seeds import finite, has_spread, separated, spread
 
@@ -266,8 +270,6 @@ def _column_groups(widths: list[int], metrics: list[int], width: int) -> list[li
 def _compact_width(data: TableData, index: int) -> int:
     """A column's width with each cell wrapped before its parentheses ("(eff 250)", "(−8.2%)");
     variant names (the first column) whole."""
-    from rich.cells import cell_len
-
     parts = [data.headers[index]]
     for cells in data.rows:
         text = _cell_text(cells[index])
@@ -280,8 +282,6 @@ def _rich_table(
 ) -> Table:
     """The `columns` of `data`; with `widths`, each column that wide, its cells broken into lines
     between their parts (value, [min–max], change) and never inside one."""
-    from rich import box
-    from rich.markup import escape
 
     table = Table(
         title=title, caption=escape(caption) if caption else None, box=box.SIMPLE_HEAD,
@@ -302,8 +302,6 @@ def _cell_text(cell: Cell) -> str:
 
 
 def _rich_cell(cell: Cell, width: int | None = None):
-    from rich.cells import cell_len
-    from rich.text import Text
 
     lines = [_cell_text(cell)]
     if width is not None:
