@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
-FIXTURES = Path(__file__).with_name("train_fixtures.py")
+FIXTURES = Path(__file__).parents[1] / "train_fixtures.py"
 
 
 def test_two_process_gloo_run_on_the_smoke_preset(tmp_path):
