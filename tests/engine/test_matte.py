@@ -1,6 +1,8 @@
 """Runs that stop part-way (a crash in the model, a bad frame, Ctrl-C, a failing encoder) leave
 nothing under a final name, and say so; existing outputs are refused before any work."""
 
+import dataclasses
+
 import pytest
 
 from bgmcli.engine import matte as matte_module
@@ -115,7 +117,7 @@ def test_overwrite_replaces_files_and_folders(media, tmp_path):
     run_matte(config(media, tmp_path, output_types=("pha",), overwrite=True))
     assert (tmp_path / "clip.pha.mp4").stat().st_size > 1000
     png = config(media, tmp_path, input=media.short, output_types=("pha",), overwrite=True)
-    run_matte(MatteConfig(**{**png.__dict__, "output_format": "png"}))
+    run_matte(dataclasses.replace(png, output_format="png"))
     assert len(list((tmp_path / "short.pha").iterdir())) == 8  # the stale frame is gone
 
 
