@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bgmcli.ablate.composites import composite
+from bgmcli.data import SampleRecipe, build_dataset
 from bgmcli.errors import BgmError
 
 EVAL_SEED = 20_210_611  # never a training seed: the synthetic set is held out by construction
@@ -66,8 +68,6 @@ def resolution_name(width: int, height: int) -> str:
 
 
 def synthetic_set(width: int, height: int, frames: int, misalign: float = 1.0) -> EvalSet:
-    from bgmcli.data import SampleRecipe, build_dataset
-
     data = build_dataset(
         "synthetic",
         size=(height, width),
@@ -86,8 +86,6 @@ def synthetic_set(width: int, height: int, frames: int, misalign: float = 1.0) -
 def alphamatting_set(root: Path, frames: int | None, misalign: float = 1.0) -> EvalSet:
     """alphamatting.com layout: input/, alpha/, trimap/ (optional) PNGs of the same names.
     Metrics count inside the trimap's unknown region (value 128), as the paper's tables do."""
-    from bgmcli.ablate.composites import composite
-
     names = _stems(root / "input")
     missing = [n for n in names if n not in _stems(root / "alpha")]
     if not names or missing:
@@ -142,8 +140,6 @@ def composite_set(root: Path, frames: int | None) -> EvalSet:
 
 def folder_dataset_set(root: Path, width: int, height: int, frames: int) -> EvalSet:
     """A VideoMatte240K or PhotoMatte85 folder composited as in training, seeded."""
-    from bgmcli.data import build_dataset
-
     data = build_dataset("folders", size=(height, width), length=frames, seed=EVAL_SEED,
                          root=str(root))  # fmt: skip
 
@@ -161,7 +157,7 @@ def _stems(folder: Path) -> list[str]:
 
 def _read(folder: Path, stem: str, *, rgb: bool) -> np.ndarray:
     """float64 in [0, 1]: (H, W, 3) for rgb, else (H, W) from the first channel."""
-    from skimage import io
+    from skimage import io  # scikit-image (~1.5 s): only for real-alpha folders
 
     paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
     try:

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.ndimage import uniform_filter
 
 from bgmcli.ablate.evalsets import EvalSet
 from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
@@ -91,8 +92,6 @@ def predict_alpha(model, frame: dict, k_hd: int, device: torch.device) -> np.nda
 def crop_box(data: EvalSet, scan: int = 8) -> tuple[int, int, int, int]:
     """(frame, top, left, side): the window with the most partial alpha (hair, strands, veils)
     among the first frames, inside the mask where there is one."""
-    from scipy.ndimage import uniform_filter
-
     best = (-1.0, 0, 0, 0, CROP_SIDE)
     for i in range(min(scan, len(data))):
         frame = data[i]

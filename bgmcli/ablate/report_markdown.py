@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from bgmcli.ablate.paper_report import overview_markdown, study_paper_markdown
 from bgmcli.ablate.report import (
     PATCH_COUNT_PLOT,
     PATCH_COUNT_STUDY,
@@ -24,8 +25,6 @@ def markdown_report(
 ) -> str:
     """report.md: the caller's header, then an overview of the cross-study plots and a section
     per study (description, one table per eval set, its own plots)."""
-    from bgmcli.ablate.paper_report import overview_markdown
-
     plots = list(plots)
     owned = {plot for study in studies for plot in _study_plots(study, plots)}
     parts = [header.strip(), "", *overview_markdown(studies, rows)]
@@ -38,8 +37,6 @@ def markdown_report(
 
 
 def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list[str]:
-    from bgmcli.ablate.paper_report import study_paper_markdown
-
     lines = [f"## {study['name']}", ""]
     if study.get("description"):
         lines += [study["description"], ""]

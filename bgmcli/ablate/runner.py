@@ -24,6 +24,8 @@ from bgmcli.ablate.speed import DEFAULT_RESOLUTIONS, alternated_fps
 from bgmcli.ablate.studies import Study, Variant
 from bgmcli.atomic import atomic_write
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model
+from bgmcli.model.checkpoint import model_config_from, read_checkpoint, split_checkpoint
 from bgmcli.model.settings import InferenceSettings
 
 RESULT_VERSION = 2  # bump when a variant file's meaning changes: old files are recomputed
@@ -155,7 +157,6 @@ class Runner:
             self.fps_info[study.name] = saved["info"]
             self.spent["fps"] += saved.get("seconds", 0.0)
             return saved["fps"]
-        from bgmcli.loading import load_model
 
         loaded, models = {}, {}
         for v in study.variants:
@@ -176,8 +177,6 @@ class Runner:
     def evaluate_variant(
         self, study: Study, variant: Variant, model_path: Path, seed: int | None = None
     ) -> list[dict]:
-        from bgmcli.loading import load_model
-
         # the variant's k is given at HD (k_hd), for each frame scaled with its area
         settings = InferenceSettings(
             mode=variant.refine, k_hd=variant.k, threshold=variant.threshold
@@ -200,7 +199,7 @@ class Runner:
 
     def save_crop(self, study: Study, variant: Variant, data: EvalSet, model) -> None:
         """The hair-crop figure's inputs: truth and source once, each variant's alpha."""
-        from skimage import io
+        from skimage import io  # scikit-image (~1.5 s): only when crops are saved
 
         if data.name not in self.crop_boxes:
             self.crop_boxes[data.name] = crop_box(data)
@@ -278,8 +277,6 @@ def check_checkpoint_keys(checkpoints: dict[str, str], studies: list[Study]) -> 
 
 def checkpoint_architecture(path: str | Path) -> dict[str, Any]:
     """Backbone and ASPP of a checkpoint, ours (its config) or official (from its keys)."""
-    from bgmcli.model.checkpoint import model_config_from, read_checkpoint, split_checkpoint
-
     state, config, _ = split_checkpoint(read_checkpoint(path), path)
     return model_config_from(config, state, {}).architecture()
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import torch
 
+from bgmcli.ablate import plots, report_markdown, results_files
 from bgmcli.ablate.checkpoints import cache_dir, variant_train_config
-from bgmcli.ablate.models import given_checkpoint, seeds_of
+from bgmcli.ablate.models import INFERENCE_MODEL, bundled_digest, given_checkpoint, seeds_of
 from bgmcli.ablate.runner import AblateOptions, Runner, parse_checkpoint_options
 from bgmcli.ablate.seeds import aggregate
 from bgmcli.ablate.speed import parse_fps_resolutions
@@ -23,6 +24,7 @@ from bgmcli.ablate.studies import Study, load_studies
 from bgmcli.devices import resolve_device
 from bgmcli.errors import BgmError
 from bgmcli.model.frame_size import parse_resolution
+from bgmcli.train.config import build_train_config, load_preset
 
 
 def list_studies() -> list[str]:
@@ -38,7 +40,6 @@ def build_options(
     *, out, preset, checkpoints, eval_data, resolution, frames, device, rerun, iters,
     seeds=None, fps_resolutions=None, fps_iters=3,
 ) -> AblateOptions:  # fmt: skip
-    from bgmcli.train.config import load_preset
 
     load_preset(preset)  # an unknown preset fails now, not after an hour of other variants
     if frames is not None and frames < 1:
@@ -62,8 +63,6 @@ def run_ablate(
 ) -> dict:
     """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/;
     `step(done, total, label)` before each run (a variant's evaluation, a study's FPS)."""
-    from bgmcli.ablate import plots, report_markdown, results_files
-
     runner = Runner(options, log, train_progress, step)
     for data in runner.eval_sets():  # a bad --eval-data folder fails before any training
         if len(data) == 0:
@@ -121,8 +120,6 @@ def _names(studies: list[Study], trains: bool) -> str:
 
 
 def _inference_model(options: AblateOptions) -> str:
-    from bgmcli.ablate.models import INFERENCE_MODEL, bundled_digest
-
     given = options.checkpoints.get(INFERENCE_MODEL)
     if given:
         return f"`{given}` (--checkpoint)"
@@ -130,8 +127,6 @@ def _inference_model(options: AblateOptions) -> str:
 
 
 def _start(options: AblateOptions) -> str:
-    from bgmcli.train.config import build_train_config
-
     config = build_train_config(options.preset)
     if config.backbone_weights or config.init:
         return f"started from {config.backbone_weights or config.init}"

@@ -8,8 +8,10 @@ import bisect
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import Dataset
 
 from bgmcli.data import augment, synthetic
@@ -42,8 +44,6 @@ def _to_tensor(arr: np.ndarray) -> torch.Tensor:
 
 
 def read_image(path: Path, mode: str) -> torch.Tensor:
-    from PIL import Image
-
     try:
         with Image.open(path) as img:
             return _to_tensor(np.array(img.convert(mode)))
@@ -53,7 +53,6 @@ def read_image(path: Path, mode: str) -> torch.Tensor:
 
 def read_video_frame(path: Path, k: int, mode: str) -> torch.Tensor:
     # Decodes from the start: simple and exact; long clips would want keyframe seeking.
-    import av
 
     fmt = "gray" if mode == "L" else "rgb24"
     with av.open(str(path)) as container:
@@ -64,8 +63,6 @@ def read_video_frame(path: Path, k: int, mode: str) -> torch.Tensor:
 
 
 def video_frame_count(path: Path) -> int:
-    import av
-
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -121,8 +118,6 @@ def scan_videomatte(root: Path) -> list[tuple[Item, Item]]:
 
 def scan_photomatte(root: Path) -> list[Item]:
     """The RGBA PNGs of a PhotoMatte85-style folder; a PNG without alpha is a BgmError."""
-    from PIL import Image
-
     items = []
     for path in sorted(root.glob("*.png")) + sorted(root.glob("*.PNG")):
         with Image.open(path) as img:

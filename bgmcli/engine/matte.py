@@ -28,6 +28,7 @@ from bgmcli.engine.sinks import (
 )
 from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,6 @@ def _stopped(exc: BaseException, frames: int, outputs) -> BaseException:
 
 def _load_model(config: MatteConfig, device: torch.device):
     """The run's model with its settings whole; those left None are decided for each frame."""
-    from bgmcli.loading import load_model
-
     return load_model(
         config.checkpoint, backbone=config.backbone, settings=config.settings, device=device
     )
