@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -57,6 +58,7 @@ def ablate(
     quiet: Quiet = False,
 ) -> None:
     """Run the ablation studies of the paper: tables, results.json/csv, report.md and plots."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.ablate import workflow
 
     if list_:
@@ -81,8 +83,6 @@ def ablate(
     with StepProgress("ablate", quiet, plain=json_) as progress:
         result = workflow.run_ablate(studies, options, log, progress, progress.step)
     if json_:
-        import json
-
         console.print_json(json.dumps(result["rows"]))
         return
     from bgmcli.ablate.paper_report import verdict_lines

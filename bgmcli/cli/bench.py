@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -47,6 +48,7 @@ def bench(
 ) -> None:
     """Measure model throughput on synthetic frames: FPS, latency, peak memory, base/refiner
     split. Several values per option (repeated or comma-separated) give a sweep."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.bench.sweep import plan_sweep, run_sweep
 
     configs = plan_sweep(
@@ -69,8 +71,6 @@ def bench(
                               f"{row['precision']} batch {row['batch']}: {row['warning']}",
                               markup=False, soft_wrap=True)  # fmt: skip
     if as_json:
-        import json
-
         typer.echo(json.dumps(rows, indent=2))
     else:
         table = bench_table(rows)

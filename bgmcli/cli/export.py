@@ -17,6 +17,7 @@ from bgmcli.cli.options import (
     Threshold,
     flag,
 )
+from bgmcli.model.frame_size import parse_resolution
 
 
 @app.command()
@@ -42,9 +43,9 @@ def export(
     Tracing fixes the input shape: the file accepts src and bgr of shape exactly
     (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
     """
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.loading import load_model
     from bgmcli.model.export import TOLERANCE, export_model
-    from bgmcli.model.frame_size import parse_resolution
 
     size = parse_resolution(resolution)
     # settings left None are decided for --resolution (bgmcli.model.settings), as `bgm matte`

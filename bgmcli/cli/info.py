@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -24,14 +25,13 @@ def info(
 ) -> None:
     """Show a checkpoint's architecture, parameter count and origin (default: the bundled
     model's); --full adds its config and training metadata, --json prints everything."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.loading import bundled_model_path
     from bgmcli.model.checkpoint_info import describe_checkpoint
 
     path = checkpoint if checkpoint is not None else bundled_model_path()
     summary = describe_checkpoint(path, backbone=backbone)
     if as_json:
-        import json
-
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
         title = None if checkpoint is not None else f"the bundled model: {path}"

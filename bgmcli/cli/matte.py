@@ -89,6 +89,7 @@ def matte(
     quiet: Quiet = False,
 ) -> None:
     """Matte a video or images against a clean background plate: alpha, foreground, composite."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.engine.matte import MatteInterrupted, run_matte
     from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
 

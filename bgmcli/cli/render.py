@@ -3,6 +3,10 @@ reports, and the tables of `bgm bench` and `bgm info`."""
 
 from __future__ import annotations
 
+from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
 from bgmcli.cli.app import err_console
 
 
@@ -10,14 +14,6 @@ class MatteProgress:
     """Renders the engine's reports: a rich bar (frames, fps, ETA) and one-line warnings."""
 
     def __init__(self, quiet: bool):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
         self.task = None
         self.bar = Progress(
             TextColumn("matting"), BarColumn(), MofNCompleteColumn(),
@@ -52,8 +48,6 @@ class TrainProgress:
     `plain` (e.g. --json) or no terminal: no live line."""
 
     def __init__(self, quiet: bool, plain: bool = False):
-        from rich.progress import Progress
-
         self.quiet, self.task = quiet, None
         self.bar = Progress(
             *self.columns(), console=err_console,
@@ -61,8 +55,6 @@ class TrainProgress:
         )  # fmt: skip
 
     def columns(self) -> tuple:
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
-
         return (TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[info]}"))  # fmt: skip
 
@@ -102,8 +94,6 @@ class StepProgress(TrainProgress):
         self.lines = not quiet and self.bar.disable
 
     def columns(self) -> tuple:
-        from rich.progress import TimeRemainingColumn
-
         return (*super().columns(), TimeRemainingColumn())
 
     def step(self, done: int, total: int, label: str) -> None:
@@ -135,9 +125,6 @@ BENCH_CONFIG_COLUMNS = {
 
 def bench_table(rows: list[dict]):
     """Configuration columns for what varies (the rest in the caption), then the measurements."""
-    from rich import box
-    from rich.table import Table
-
     varying = [
         key for key in BENCH_CONFIG_COLUMNS
         if key in ("resolution", "backbone") or len({str(r[key]) for r in rows}) > 1
@@ -175,9 +162,6 @@ def _maybe(value: float | None, fmt: str) -> str:
 def info_table(summary: dict, full: bool = False, title: str | None = None):
     """Two columns, in sections: file, architecture, parameters, start weights and the meta's
     top-level facts; `full` adds the config and the nested training metadata."""
-    from rich import box
-    from rich.table import Table
-
     table = Table(
         title=title or summary["path"], box=box.SIMPLE_HEAD, show_header=False, pad_edge=False
     )

@@ -47,6 +47,7 @@ def train(
     quiet: Quiet = False,
 ) -> None:
     """Train the model, base then refiner, on synthetic or real data (torchrun for several GPUs)."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.train.config import build_train_config, replace_stage
     from bgmcli.train.loop import train as run_training
 
