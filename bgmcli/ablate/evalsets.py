@@ -157,7 +157,7 @@ def _stems(folder: Path) -> list[str]:
 
 def _read(folder: Path, stem: str, *, rgb: bool) -> np.ndarray:
     """float64 in [0, 1]: (H, W, 3) for rgb, else (H, W) from the first channel."""
-    from skimage import io  # scikit-image (~1.5 s): only for real-alpha folders
+    from skimage import io  # scikit-image, slow to import: only for real-alpha folders
 
     paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
     try:

@@ -55,7 +55,7 @@ def write_plots(out: Path, studies: Sequence[dict], rows: Sequence[dict]) -> lis
 
 
 def _pyplot():
-    import matplotlib  # matplotlib takes ~1 s to import: only when plots are drawn
+    import matplotlib  # matplotlib is slow to import: only when plots are drawn
 
     matplotlib.use("Agg")  # headless: no display on a training box, and no GUI event loop
     import matplotlib.pyplot as plt  # see above

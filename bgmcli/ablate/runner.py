@@ -199,7 +199,7 @@ class Runner:
 
     def save_crop(self, study: Study, variant: Variant, data: EvalSet, model) -> None:
         """The hair-crop figure's inputs: truth and source once, each variant's alpha."""
-        from skimage import io  # scikit-image (~1.5 s): only when crops are saved
+        from skimage import io  # scikit-image, slow to import: only when crops are saved
 
         if data.name not in self.crop_boxes:
             self.crop_boxes[data.name] = crop_box(data)

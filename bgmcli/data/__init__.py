@@ -31,7 +31,7 @@ def build_dataset(
     drawn (outlines, plate misalignment, shading): bgmcli.data.recipe.
     """
     if kind == "synthetic":
-        from bgmcli.data.synthetic import SyntheticDataset  # scikit-image: ~1.5 s
+        from bgmcli.data.synthetic import SyntheticDataset  # scikit-image: slow to import
 
         return SyntheticDataset(size=size, length=length, seed=seed, augment=augment,
                                 recipe=recipe)  # fmt: skip

@@ -93,8 +93,8 @@ class VideoSink:
             self.container.close()
             raise
         # RGB goes in as planar GBR: PyAV then copies whole planes, where interleaving to rgb24
-        # first cost a transposing copy (HD: 13 vs 28 ms a frame with the conversion to YUV;
-        # the YUV pixels are identical). RGBA stays interleaved (gbrap converts differently).
+        # first cost a transposing copy (docs/results/cpu-speed.md; the YUV pixels are
+        # identical). RGBA stays interleaved (gbrap converts differently).
         self.frame_format = {1: "gray", 3: "gbrp", 4: "rgba"}[output.channels]
         self.time_base = info.time_base
         self.even_sides = info.width % 2 == 0 and info.height % 2 == 0  # what grey_yuv420p takes
