@@ -57,6 +57,7 @@ def bad_inputs(media, tmp_path):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
     [

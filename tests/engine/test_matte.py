@@ -82,6 +82,7 @@ def test_a_source_failing_mid_stream_leaves_only_partial_files(media, tmp_path, 
     assert_only_partials(tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", ["truncated", "corrupt"])
 def test_damaged_videos_fail_and_leave_no_final_output(media, tmp_path, clip):
     with pytest.raises(BgmError, match="truncated|corrupt|decode"):
@@ -109,6 +110,7 @@ def test_existing_output_is_refused_before_any_work(media, tmp_path, monkeypatch
     assert existing.read_bytes() == b"earlier result"
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_files_and_folders(media, tmp_path):
     (tmp_path / "clip.pha.mp4").write_bytes(b"earlier result")
     (tmp_path / "short.pha").mkdir()

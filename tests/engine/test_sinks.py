@@ -37,6 +37,7 @@ def videos(media, tmp_path_factory):
     return out, warnings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "webm"])
 @pytest.mark.parametrize("kind", ALL)
 def test_video_outputs_keep_count_size_rate_and_timestamps(videos, media, fmt, kind):
@@ -51,6 +52,7 @@ def test_video_outputs_keep_count_size_rate_and_timestamps(videos, media, fmt, k
     assert all(abs(t - e) <= tolerance for t, e in zip(times, expected, strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "webm"])
 def test_audio_is_copied_into_com_where_the_container_allows(videos, fmt):
     out, warnings = videos
@@ -63,6 +65,7 @@ def test_audio_is_copied_into_com_where_the_container_allows(videos, fmt):
         assert com_audio == ["aac"] and warnings[fmt] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["mov", "webm"])
 @pytest.mark.parametrize("kind", ["com", "fgr"])
 def test_alpha_survives_in_mov_and_webm(videos, fmt, kind):
@@ -77,6 +80,7 @@ def test_alpha_survives_in_mov_and_webm(videos, fmt, kind):
     assert np.abs(alpha - pha).mean() < (6 if fmt == "webm" else 2)
 
 
+@pytest.mark.slow
 def test_mp4_com_is_opaque_over_green(videos):
     out, _ = videos
     frames, _, _ = decode(out / "clip.com.mp4")
