@@ -81,7 +81,7 @@ def test_load_model_applies_the_rule_to_each_frame(one_thread):
 
 def test_matte_takes_its_defaults_from_the_rule(monkeypatch):
     calls = []
-    monkeypatch.setattr("bgmcli.loading.load_model", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr(matte, "load_model", lambda *a, **kw: calls.append(kw))
     config = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"))
     matte._load_model(config, torch.device("cpu"))
     given = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"), backbone_scale=0.25, k=9)
