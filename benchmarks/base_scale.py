@@ -28,7 +28,7 @@ import torch
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import evaluate
 from bgmcli.loading import load_model
-from bgmcli.model.settings import base_scale
+from bgmcli.model.frame_size import base_scale
 
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "alphamatting-lowres"
 DEFAULT_SIZES = "640x360,800x450,960x540,1280x720,1600x900,1920x1080,2560x1440,3840x2160"
@@ -39,7 +39,7 @@ def _step(w: int, h: int) -> float:
     return 0.25 if max(w, h) <= 2048 else 0.125
 
 
-# Candidate rules, by name. "rule" is the library's (bgmcli.model.settings.base_scale), so
+# Candidate rules, by name. "rule" is the library's (bgmcli.model.frame_size.base_scale), so
 # a change there shows up here without editing this script.
 CANDIDATES: dict[str, Callable[[int, int], float]] = {
     "rule": base_scale,

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import variant_settings
 from bgmcli.loading import load_model
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
 
 REGIONS = ("transparent", "partial", "opaque")
 BAR = 1.6

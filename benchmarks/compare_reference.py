@@ -21,7 +21,7 @@ import torch
 from bgmcli import load_model
 from bgmcli.bench.frames import CPU, synthetic_pair
 from bgmcli.bench.measure import PeakMemory, percentile, status_kb
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_bench import build_reference, reference_model, save_official  # noqa: E402

@@ -28,8 +28,9 @@ from PIL import Image
 from skimage import data
 
 from bgmcli.engine.compose import GREEN, to_float
+from bgmcli.engine.formats import FORMATS
 from bgmcli.engine.pipeline import Batch, Matter
-from bgmcli.engine.sinks import FORMATS, open_sink, plan_outputs
+from bgmcli.engine.sinks import open_sink, plan_outputs
 from bgmcli.engine.sources import VideoSource
 from bgmcli.loading import build_model, load_model
 from bgmcli.model.checkpoint import save_checkpoint

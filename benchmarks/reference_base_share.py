@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_reference import CASES, frames  # noqa: E402

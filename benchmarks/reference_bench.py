@@ -22,7 +22,8 @@ from bgmcli.bench.sweep import (
 )
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.model.calibration import calibrate_random_weights
-from bgmcli.model.settings import parse_resolution, resolve
+from bgmcli.model.frame_size import parse_resolution, sample_pixels
+from bgmcli.model.settings import resolve
 
 
 def build_reference(
@@ -33,9 +34,9 @@ def build_reference(
     model = reference_model(backbone, scale, k, width, height).to(device)
     size = calibration_size(width, height)
     # topk fails when asked for more patches than a frame has: cap for each frame size
-    model.refiner.sample_pixels = 16 * min(k, (size[0] // 4) * (size[1] // 4))
+    model.refiner.sample_pixels = sample_pixels(k, *size)
     calibrate_random_weights(model, *synthetic_pair(*size, 1, device, torch.float32))
-    model.refiner.sample_pixels = 16 * min(k, (width // 4) * (height // 4))
+    model.refiner.sample_pixels = sample_pixels(k, width, height)
     return model.eval()
 
 
@@ -45,10 +46,10 @@ def reference_model(backbone: str, scale: float, k: int, width: int, height: int
     from BackgroundMattingV2.model import MattingRefine
 
     torch.manual_seed(0)
-    pixels = 16 * min(k, (width // 4) * (height // 4))
     model = MattingRefine(
-        backbone, backbone_scale=scale, refine_mode="sampling", refine_sample_pixels=pixels
-    )
+        backbone, backbone_scale=scale, refine_mode="sampling",
+        refine_sample_pixels=sample_pixels(k, width, height),
+    )  # fmt: skip
     return model.requires_grad_(False)
 
 

@@ -26,7 +26,7 @@ from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import variant_settings
 from bgmcli.loading import load_model
 from bgmcli.metrics import grad, mad
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
 
 REACH_PX = 3  # about the Grad filter's half width (Gaussian derivative, sigma 1.4)
 REGIONS = ("inside", "edge", "rest", "all")

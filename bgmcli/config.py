@@ -1,6 +1,6 @@
 """Validated loading of frozen, keyword-only configuration dataclasses from dicts and YAML.
 
-Precedence is defaults < YAML < CLI options; `replace_checked` applies overrides with validation.
+Precedence is defaults < YAML < CLI options.
 """
 
 from __future__ import annotations
@@ -99,9 +99,3 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         at = f" at line {mark.line + 1}" if mark else ""
         raise BgmError(f"{path}: malformed YAML{at}") from None
     return data if data is not None else {}
-
-
-def replace_checked(config: Any, **overrides: Any) -> Any:
-    """dataclasses.replace that ignores None overrides (CLI options left unset)."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return dataclasses.replace(config, **given) if given else config

@@ -29,9 +29,10 @@ def load_model(
     checkpoint: str | Path | None = None,
     *,
     backbone: str | None = None,
+    settings: InferenceSettings | None = None,
     backbone_scale: float | None = None,
     refine: str = "error",
-    k: int | None = 5_000,
+    k: int | None = None,
     threshold: float = 0.1,
     kernel_size: int = 3,
     device: str | torch.device = "cpu",
@@ -41,26 +42,33 @@ def load_model(
 
     `checkpoint` is one of ours (it carries its config) or an official BackgroundMattingV2
     `.pth` (backbone inferred from its keys when `backbone` is None); None means the bundled
-    default model. `k` counts refined 4x4 patches (the official `refine_sample_pixels` / 16).
-    `k=None` scales the paper's 5000 at HD with each frame's area, as `bgm matte` does.
+    default model. `k` counts refined 4x4 patches on every frame (the official
+    `refine_sample_pixels` / 16); None (the default) scales the paper's 5000 at HD with each
+    frame's area, as `bgm matte` does, so both give the same matte for the same input.
     `checkpoint="difference-key"` gives the classic difference-key baseline instead.
     `fast=False` returns the training form (the readable refiner of the paper).
 
     `backbone_scale` is the base network's input scale. None (the default) chooses it for each
-    frame the model sees, from that frame's size (`bgmcli.model.settings.base_scale`:
+    frame the model sees, from that frame's size (`bgmcli.model.frame_size.base_scale`:
     480 / the longer side, at most 1/2, so 1/4 at HD and 1/8 at 4K as in the paper), as
     `bgm matte` does. It is a call-time setting: the scale a checkpoint was trained at is not
     used unless given here, e.g. `backbone_scale=0.25` for the fixed 1/4.
 
     These settings become the model's `settings`, what `model(src, bgr)` runs with; a call may
-    give others: `model(src, bgr, InferenceSettings(...))` (`bgmcli.model.settings`).
+    give others: `model(src, bgr, InferenceSettings(...))` (`bgmcli.model.settings`). They come
+    whole as `settings`, or one by one (backbone_scale, refine, k, threshold), not both.
     """
+    loose = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k, threshold=threshold)
+    if settings is not None and loose != InferenceSettings():
+        raise BgmError("load_model: give settings, or backbone_scale/refine/k/threshold, not both")
+    settings = settings or loose
     if str(checkpoint) == DIFFERENCE_KEY:
-        return DifferenceKey(backbone_scale=backbone_scale).to(resolve_device(device)).eval()
+        scale = settings.backbone_scale
+        return DifferenceKey(backbone_scale=scale).to(resolve_device(device)).eval()
     path = Path(checkpoint) if checkpoint is not None else bundled_model_path()
-    settings = InferenceSettings(backbone_scale=backbone_scale, mode=refine, k=k,
-                                 threshold=threshold)  # fmt: skip
     state, config, meta = split_checkpoint(read_checkpoint(path), path)
+    if checkpoint is None:
+        _check_bundled_backbone(config, backbone)
     if config is None:  # official files: the caller's kernel size applies, as in the reference
         overrides = {"backbone": backbone, "kernel_size": kernel_size}
     else:
@@ -86,6 +94,20 @@ def prepare_for_inference(
     if fast:
         model = InferenceMattingModel.from_model(model)
     return model.to(device)
+
+
+OFFICIAL_WEIGHTS = "https://github.com/PeterL1n/BackgroundMattingV2 (Download: PyTorch)"
+
+
+def _check_bundled_backbone(config: dict, backbone: str | None) -> None:
+    """--backbone with the bundled model: only its own fits; say where other weights come from."""
+    own = config["backbone"]
+    if backbone is not None and backbone != own:
+        raise BgmError(
+            f"the bundled model is {own}, so --backbone {backbone} does not fit it; for "
+            f"{backbone}, pass its weights: --checkpoint pytorch_{backbone}.pth, from the official "
+            f"BackgroundMattingV2 release at {OFFICIAL_WEIGHTS}"
+        )
 
 
 def bundled_model_path() -> Path:

@@ -36,12 +36,24 @@ def garage() -> np.ndarray:
 def person() -> tuple[np.ndarray, np.ndarray]:
     """(RGB, alpha) of the astronaut portrait's subject: head, collar ring and torso."""
     image = data.astronaut()[:, :380]  # the helmet on the right stays in the cut-out
-    mask = Image.new("L", (image.shape[1], image.shape[0]), 0)
+    size = (image.shape[1], image.shape[0])
+    face = Image.new("L", size, 0)
+    ImageDraw.Draw(face).ellipse((178, 60, 264, 186), fill=255)  # face and chin
+    mask = face.copy()
     draw = ImageDraw.Draw(mask)
-    draw.ellipse((152, 12, 302, 190), fill=255)  # hair and face
-    draw.ellipse((110, 145, 310, 295), fill=255)  # collar ring
+    draw.ellipse((152, 14, 300, 140), fill=255)  # hair
+    draw.polygon([(192, 160), (258, 160), (268, 200), (182, 200)], fill=255)  # neck
+    draw.ellipse((112, 147, 307, 297), fill=255)  # collar ring
     draw.polygon([(100, 250), (330, 250), (362, 330), (375, 512), (18, 512), (28, 330)], 255)
-    alpha = mask.filter(ImageFilter.GaussianBlur(1.5))  # soft edges, like hair and motion
+    # The studio backdrop (light and colourless) shows around the hair and beside the face:
+    # out of the cut-out, so that no piece of it travels with the person over the garage.
+    backdrop = (image.min(axis=-1) > 150) & (np.ptp(image, axis=-1) < 45)
+    y, x = np.mgrid[0 : size[1], 0 : size[0]]
+    # beside the head and the collar's top, not the collar's light lining inside it
+    around_head = (y < 150) | ((y < 205) & (x > 262)) | ((y < 240) & (x > 288))
+    cut = np.asarray(mask) > 0
+    cut &= ~(backdrop & around_head & (np.asarray(face) == 0))
+    alpha = Image.fromarray(cut.astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(1.5))
     scale = SUBJECT_HEIGHT / image.shape[0]
     size = (round(image.shape[1] * scale), SUBJECT_HEIGHT)
     rgb = Image.fromarray(image).resize(size, Image.Resampling.LANCZOS)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bgmcli.config import to_dict
 from bgmcli.train.config import StageConfig, TrainConfig, build_train_config
+from bgmcli.train.loop import train
 
 
 def variant_train_config(preset: str, architecture: dict[str, Any], seed: int = 0) -> TrainConfig:
@@ -74,8 +75,6 @@ def trained_checkpoint(
     out: Path, config: TrainConfig, *, device: str, progress: Callable | None = None
 ) -> Path:
     """DIR/model.pt of the cached run, training (or resuming an interrupted run) if needed."""
-    from bgmcli.train.loop import train
-
     run_dir = cache_dir(out, config)
     model_path = run_dir / "model.pt"
     if model_path.is_file():

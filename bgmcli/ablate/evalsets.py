@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bgmcli.ablate.composites import composite
+from bgmcli.data import SampleRecipe, build_dataset
 from bgmcli.data.image_files import open_image
 from bgmcli.errors import BgmError
 
@@ -71,8 +73,6 @@ def resolution_name(width: int, height: int) -> str:
 
 
 def synthetic_set(width: int, height: int, frames: int, misalign: float = 1.0) -> EvalSet:
-    from bgmcli.data import SampleRecipe, build_dataset
-
     data = build_dataset(
         "synthetic",
         size=(height, width),
@@ -91,8 +91,6 @@ def synthetic_set(width: int, height: int, frames: int, misalign: float = 1.0) -
 def alphamatting_set(root: Path, frames: int | None, misalign: float = 1.0) -> EvalSet:
     """alphamatting.com layout: input/, alpha/, trimap/ (optional) PNGs of the same names.
     Metrics count inside the trimap's unknown region (value 128), as the paper's tables do."""
-    from bgmcli.ablate.composites import composite
-
     names = _stems(root / "input")
     missing = [n for n in names if n not in _stems(root / "alpha")]
     if not names or missing:
@@ -149,8 +147,6 @@ def composite_set(root: Path, frames: int | None) -> EvalSet:
 
 def folder_dataset_set(root: Path, width: int, height: int, frames: int) -> EvalSet:
     """A VideoMatte240K or PhotoMatte85 folder composited as in training, seeded."""
-    from bgmcli.data import build_dataset
-
     data = build_dataset("folders", size=(height, width), length=frames, seed=EVAL_SEED,
                          root=str(root))  # fmt: skip
 
@@ -183,7 +179,7 @@ def _read(folder: Path, stem: str, *, rgb: bool) -> np.ndarray:
     paths = [p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES]
     if not paths:
         raise BgmError(f"cannot read {stem} in {folder}: no such image")
-    from skimage import io
+    from skimage import io  # scikit-image, slow to import: only for real-alpha folders
 
     with open_image(paths[0]):  # missing, damaged and oversized files: one line, before decoding
         pass

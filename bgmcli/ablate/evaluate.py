@@ -8,8 +8,10 @@ import math
 
 import numpy as np
 import torch
+from scipy.ndimage import uniform_filter
 
 from bgmcli.ablate.evalsets import EvalSet
+from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.measure import measure, percentile
 from bgmcli.metrics import compute_all, fgr_l1, fgr_mse, holes, leak, refined_fraction
 from bgmcli.model.settings import InferenceSettings
@@ -53,7 +55,7 @@ def evaluate(
     height, width = first["src"].shape[-2:]
     k = settings.for_frame(width, height).k
     row |= {"frames": len(data), "width": width, "height": height, "k_effective": k}
-    row["fps"] = throughput(model, first, settings, device, iters)
+    row["fps"], row["warning_fps"] = throughput(model, first, settings, device, iters)
     return row
 
 
@@ -76,11 +78,13 @@ def frame_metrics(out, frame: dict) -> dict[str, float]:
     return row
 
 
-def throughput(model, frame: dict, settings, device: torch.device, iters: int) -> float:
+def throughput(model, frame: dict, settings, device: torch.device, iters: int):
+    """(FPS, why it cannot be trusted or None) on one frame."""
     src, bgr = _inputs(frame, device)
-    with torch.inference_mode():
+    with torch.inference_mode(), CpuWatch() as watch:
         timing = measure(lambda: model(src, bgr, settings), device, iters=iters, warmup=1)
-    return 1000.0 / percentile(timing.latencies_ms, 50)
+    warning = distrust(watch.other_cpus, cpu_threads(device), timing.latencies_ms)
+    return 1000.0 / percentile(timing.latencies_ms, 50), warning
 
 
 def predict_alpha(model, frame: dict, k_hd: int, device: torch.device) -> np.ndarray:
@@ -92,8 +96,6 @@ def predict_alpha(model, frame: dict, k_hd: int, device: torch.device) -> np.nda
 def crop_box(data: EvalSet, scan: int = 8) -> tuple[int, int, int, int]:
     """(frame, top, left, side): the window with the most partial alpha (hair, strands, veils)
     among the first frames, inside the mask where there is one."""
-    from scipy.ndimage import uniform_filter
-
     best = (-1.0, 0, 0, 0, CROP_SIDE)
     for i in range(min(scan, len(data))):
         frame = data[i]

@@ -14,6 +14,7 @@ from typing import Any
 from bgmcli.ablate.checkpoints import cache_dir, trained_checkpoint, variant_train_config
 from bgmcli.ablate.studies import Study, Variant
 from bgmcli.errors import BgmError
+from bgmcli.loading import bundled_model_path
 
 INFERENCE_MODEL = "*"  # the key of a bare --checkpoint PATH: the inference studies' model
 
@@ -58,8 +59,6 @@ def resolve_spec(
     if "path" in spec:
         return Path(spec["path"])
     if "bundled" in spec:
-        from bgmcli.loading import bundled_model_path
-
         return bundled_model_path()
     config = variant_train_config(preset, variant.architecture(), seed or 0)
     run_dir = cache_dir(out, config)
@@ -73,8 +72,6 @@ _DIGESTS: dict[tuple, str] = {}
 
 def bundled_digest() -> str:
     """sha256 (16 hex) of the bundled model's file, computed once per file version."""
-    from bgmcli.loading import bundled_model_path
-
     path = bundled_model_path()
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bgmcli.ablate.report import (
     COLUMNS,
     PATCH_COUNT_PLOT,
@@ -53,10 +55,10 @@ def write_plots(out: Path, studies: Sequence[dict], rows: Sequence[dict]) -> lis
 
 
 def _pyplot():
-    import matplotlib
+    import matplotlib  # matplotlib is slow to import: only when plots are drawn
 
     matplotlib.use("Agg")  # headless: no display on a training box, and no GUI event loop
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # see above
 
     return plt
 
@@ -225,8 +227,7 @@ def _crops(plt, out: Path, study: dict, rows: Sequence[dict]):
 
 def _load(path: Path):
     """Image as floats in [0, 1], or None when missing or unreadable (a crashed variant)."""
-    import matplotlib.image
-    import numpy as np
+    import matplotlib.image  # matplotlib: only when plots are drawn
 
     if not path.is_file():
         return None

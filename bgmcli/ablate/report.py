@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from rich import box
+from rich.cells import cell_len
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bgmcli.ablate.seeds import finite, has_spread, separated, spread
 
@@ -56,6 +60,7 @@ class Cell:
     value: str  # the number (or text) itself
     change: str = ""  # relative change vs the reference, e.g. "(−8.2%)"
     best: bool = False
+    warned: bool = False  # timed on a busy machine, or unsteady: TableData.warnings says why
 
 
 @dataclass
@@ -64,6 +69,7 @@ class TableData:
     headers: list[str]
     numeric: list[bool]  # right-justify these columns
     rows: list[list[Cell]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # why figures marked ! are not trusted
 
 
 def study_table_data(study: dict, rows: Sequence[dict]) -> list[TableData]:
@@ -112,6 +118,10 @@ def _table_data(study: dict, rows: list[dict]) -> TableData:
             ref = None if is_ref else reference
             cells.append(_metric_cell(key, row, ref, best[key]))
         table.rows.append(cells)
+    table.warnings = list(dict.fromkeys(
+        f"{column_of(key).header} of {row['variant']}: {row[f'warning_{key}']}"
+        for row in rows for key in keys if row.get(f"warning_{key}")
+    ))  # fmt: skip
     return table
 
 
@@ -180,7 +190,7 @@ def _metric_cell(key: str, row: dict, reference: dict | None, best: set[str]) ->
         if change and seeded:
             apart = separated(row, reference, key)
             change = change[:-1] + (", beyond spread)" if apart else ", within spread)")
-    return Cell(text, change, marked)
+    return Cell(text, change, marked, bool(row.get(f"warning_{key}")))
 
 
 def relative_change(value: Any, reference: Any) -> str:
@@ -218,31 +228,93 @@ def legend(study: dict, best: str) -> str:
 # ---------------------------------------------------------------- rich
 
 
-def study_tables(study: dict, rows: Sequence[dict]) -> list[Table]:
+def study_tables(study: dict, rows: Sequence[dict], width: int | None = None) -> list[Table]:
     """Rich tables of one study, one per eval set; the best value of a column is bold with a '*'
-    suffix so it still shows in plain (non-colour) output."""
-    from rich import box
-    from rich.markup import escape
-
+    suffix so it still shows in plain (non-colour) output. With `width`, cells wrap before their
+    parentheses and the metric columns that still do not fit beside the variant names go to
+    further tables (titled 1/2, 2/2...): no name or number is ever cut."""
     tables = []
     for data in study_table_data(study, rows):
-        table = Table(
-            title=data.title,
-            caption=escape(legend(study, "marked *")),
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-        )
-        for header, numeric in zip(data.headers, data.numeric, strict=True):
-            table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
-        for cells in data.rows:
-            table.add_row(*(_rich_cell(cell) for cell in cells))
-        tables.append(table)
+        widths = [_compact_width(data, index) for index in range(len(data.headers))]
+        metrics = list(range(2, len(data.headers)))
+        groups = _column_groups(widths, metrics, width) if width else [metrics]
+        for number, group in enumerate(groups, 1):
+            title = data.title if len(groups) == 1 else f"{data.title} ({number}/{len(groups)})"
+            caption = None
+            if number == len(groups):
+                caption = "; ".join([legend(study, "marked *"), *_warning_notes(data)])
+            columns = [0, 1, *group]
+            tables.append(_rich_table(data, columns, title, caption, width and widths))
     return tables
 
 
-def _rich_cell(cell: Cell):
-    from rich.text import Text
+def _warning_notes(data: TableData) -> list[str]:
+    return [f"! {warning}" for warning in data.warnings]
 
-    text = cell.value + ("*" if cell.best else "")
-    text = f"{text} {cell.change}" if cell.change else text
-    return Text(text, style="bold" if cell.best else "")
+
+def _column_groups(widths: list[int], metrics: list[int], width: int) -> list[list[int]]:
+    """The metric columns in runs whose compact widths fit in `width` beside variant and k."""
+    gap = 3  # between two columns: padding, the (blank) rule, padding
+    edges = 2
+    groups: list[list[int]] = [[]]
+    used = edges + widths[0] + gap + widths[1]
+    for index in metrics:
+        if groups[-1] and used + gap + widths[index] > width:
+            groups.append([])
+            used = edges + widths[0] + gap + widths[1]
+        groups[-1].append(index)
+        used += gap + widths[index]
+    return groups
+
+
+def _compact_width(data: TableData, index: int) -> int:
+    """A column's width with each cell wrapped before its parentheses ("(eff 250)", "(−8.2%)");
+    variant names (the first column) whole."""
+    parts = [data.headers[index]]
+    for cells in data.rows:
+        text = _cell_text(cells[index])
+        parts += [text] if index == 0 else _parts(text)
+    return max(cell_len(part) for part in parts)
+
+
+def _rich_table(
+    data: TableData, columns: list[int], title: str, caption: str | None, widths: list[int] | None
+) -> Table:
+    """The `columns` of `data`; with `widths`, each column that wide, its cells broken into lines
+    between their parts (value, [min–max], change) and never inside one."""
+
+    table = Table(
+        title=title, caption=escape(caption) if caption else None, box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )  # fmt: skip
+    for index in columns:
+        justify = "right" if data.numeric[index] else "left"
+        width = widths[index] if widths else None
+        table.add_column(data.headers[index], justify=justify, no_wrap=index == 0, width=width)
+    for cells in data.rows:
+        table.add_row(*(_rich_cell(cells[i], widths[i] if widths else None) for i in columns))
+    return table
+
+
+def _cell_text(cell: Cell) -> str:
+    text = cell.value + ("*" if cell.best else "") + (" !" if cell.warned else "")
+    return f"{text} {cell.change}" if cell.change else text
+
+
+def _rich_cell(cell: Cell, width: int | None = None):
+
+    lines = [_cell_text(cell)]
+    if width is not None:
+        lines = []
+        for part in _parts(_cell_text(cell)):
+            joined = f"{lines[-1]} {part}" if lines else part
+            if lines and cell_len(joined) <= width:
+                lines[-1] = joined
+            else:
+                lines.append(part)
+    return Text("\n".join(lines), style="bold" if cell.best else "")
+
+
+def _parts(text: str) -> list[str]:
+    """A cell's text split before each parenthesis: '1000 (eff 250)' -> ['1000', '(eff 250)']."""
+    return re.split(r" (?=\()", text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from bgmcli.ablate.paper_report import overview_markdown, study_paper_markdown
 from bgmcli.ablate.report import (
     PATCH_COUNT_PLOT,
     PATCH_COUNT_STUDY,
@@ -24,8 +25,6 @@ def markdown_report(
 ) -> str:
     """report.md: the caller's header, then an overview of the cross-study plots and a section
     per study (description, one table per eval set, its own plots)."""
-    from bgmcli.ablate.paper_report import overview_markdown
-
     plots = list(plots)
     owned = {plot for study in studies for plot in _study_plots(study, plots)}
     parts = [header.strip(), "", *overview_markdown(studies, rows)]
@@ -38,8 +37,6 @@ def markdown_report(
 
 
 def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list[str]:
-    from bgmcli.ablate.paper_report import study_paper_markdown
-
     lines = [f"## {study['name']}", ""]
     if study.get("description"):
         lines += [study["description"], ""]
@@ -49,6 +46,7 @@ def _study_markdown(study: dict, rows: Sequence[dict], plots: list[str]) -> list
         lines += ["_No results._", ""]
     for data in tables:
         lines += [f"### {data.title}", "", *_markdown_table(data), ""]
+        lines += [line for warning in data.warnings for line in (f"! {warning}", "")]
     if tables:
         lines += ["B" + legend(study, "in **bold**")[1:] + ".", ""]
     lines += [line for plot in plots for line in (_image(plot), "")]
@@ -67,7 +65,7 @@ def _md_row(cells: Sequence[str]) -> str:
 
 
 def _md_cell(cell: Cell) -> str:
-    text = f"**{cell.value}**" if cell.best else cell.value
+    text = (f"**{cell.value}**" if cell.best else cell.value) + (" !" if cell.warned else "")
     return f"{text} {cell.change}" if cell.change else text
 
 

@@ -23,6 +23,9 @@ from bgmcli.ablate.speed import DEFAULT_RESOLUTIONS, alternated_fps
 from bgmcli.ablate.studies import Study, Variant
 from bgmcli.atomic import atomic_write, check_file_name
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model
+from bgmcli.model.checkpoint import model_config_from, read_checkpoint, split_checkpoint
+from bgmcli.model.settings import InferenceSettings
 
 RESULT_VERSION = 2  # bump when a variant file's meaning changes: old files are recomputed
 # 2: the base scale follows the frame size (bgmcli.model.settings), 1/2 on ~800 px images
@@ -46,13 +49,21 @@ class AblateOptions:
 
 
 Log = Callable[[str], None]
+Step = Callable[[int, int, str], None]  # (runs done, runs in all, the run starting now)
 
 
 class Runner:
     """Evaluation sets are opened once and their frames cached across studies and variants."""
 
-    def __init__(self, options: AblateOptions, log: Log, train_progress: Callable | None = None):
+    def __init__(
+        self,
+        options: AblateOptions,
+        log: Log,
+        train_progress: Callable | None = None,
+        step: Step | None = None,
+    ):
         self.opts, self.log, self.train_progress = options, log, train_progress
+        self.step = step or (lambda done, total, label: None)
         self.sets: list[EvalSet] | None = None
         self.timings: dict[str, float] = {}  # variant -> seconds spent evaluating it this run
         self.spent = {"eval": 0.0, "fps": 0.0}  # seconds over all invocations (from the files)
@@ -67,19 +78,31 @@ class Runner:
 
     def run(self, studies: list[Study]) -> list[dict]:
         """One row per study, variant, seed (None: a single run) and evaluation set."""
-        check_checkpoint_keys(self.opts.checkpoints, studies)
-        rows: list[dict] = []
+        o = self.opts
+        check_checkpoint_keys(o.checkpoints, studies)
+        runs = {
+            study.name: [(v, seed) for v in study.variants
+                         for seed in seeds_of(o.checkpoints, study, v, o.seeds)]
+            for study in studies
+        }  # fmt: skip
+        total = sum(map(len, runs.values())) + (len(studies) if o.fps_resolutions else 0)
+        done, rows = 0, []
         for study in studies:
             study_rows = []
-            for variant in study.variants:
-                for seed in seeds_of(self.opts.checkpoints, study, variant, self.opts.seeds):
-                    study_rows += self.run_variant(study, variant, seed)
+            for variant, seed in runs[study.name]:
+                self.step(done, total, _label(study, variant, seed))
+                study_rows += self.run_variant(study, variant, seed)
+                done += 1
+            if o.fps_resolutions:
+                self.step(done, total, f"{study.name}: speed")
+                done += 1
             fps = self.run_fps(study)
             rows += [row | fps.get(row["variant"], {}) for row in study_rows]
+        self.step(total, total, "done")
         return rows
 
     def run_variant(self, study: Study, variant: Variant, seed: int | None) -> list[dict]:
-        label = f"{study.name}/{variant.name}" + (f"-seed{seed}" if seed else "")
+        label = _label(study, variant, seed)
         path = self.opts.out / study.name / f"{label.split('/', 1)[1]}.json"
         spec = self.spec(study, variant, seed)
         key = self.result_key(variant, spec, seed)
@@ -133,7 +156,6 @@ class Runner:
             self.fps_info[study.name] = saved["info"]
             self.spent["fps"] += saved.get("seconds", 0.0)
             return saved["fps"]
-        from bgmcli.loading import load_model
 
         loaded, models = {}, {}
         for v in study.variants:
@@ -154,10 +176,11 @@ class Runner:
     def evaluate_variant(
         self, study: Study, variant: Variant, model_path: Path, seed: int | None = None
     ) -> list[dict]:
-        from bgmcli.loading import load_model
-
-        model = load_model(model_path, refine=variant.refine, k=variant.k,
-                           threshold=variant.threshold, device=self.opts.device)  # fmt: skip
+        # the variant's k is given at HD (k_hd), for each frame scaled with its area
+        settings = InferenceSettings(
+            mode=variant.refine, k_hd=variant.k, threshold=variant.threshold
+        )
+        model = load_model(model_path, settings=settings, device=self.opts.device)
         arch = model.config.architecture()
         if study.trains and arch != variant.architecture():
             needs = _describe(variant.architecture())
@@ -165,7 +188,7 @@ class Runner:
                            f"{study.name}/{variant.name} needs {needs}")  # fmt: skip
         rows = []
         for data in self.eval_sets():
-            label = f"{study.name}/{variant.name}" + (f"-seed{seed}" if seed else "")
+            label = _label(study, variant, seed)
             self.log(f"{label}: evaluating on {data.name} ({len(data)} frames)")
             result = evaluate(model, data, variant.k, self.opts.device, self.opts.iters)
             rows.append(_row(study, variant, data, result, model_path, model) | {"seed": seed})
@@ -175,7 +198,7 @@ class Runner:
 
     def save_crop(self, study: Study, variant: Variant, data: EvalSet, model) -> None:
         """The hair-crop figure's inputs: truth and source once, each variant's alpha."""
-        from skimage import io
+        from skimage import io  # scikit-image, slow to import: only when crops are saved
 
         if data.name not in self.crop_boxes:
             self.crop_boxes[data.name] = crop_box(data)
@@ -193,6 +216,10 @@ class Runner:
             pixels = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
             atomic_write(folder / f"{check_file_name(name, 'variant')}.png",
                          lambda tmp, x=pixels: io.imsave(tmp, x, check_contrast=False))  # fmt: skip
+
+
+def _label(study: Study, variant: Variant, seed: int | None) -> str:
+    return f"{study.name}/{variant.name}" + (f"-seed{seed}" if seed else "")
 
 
 def _row(study: Study, variant: Variant, data: EvalSet, result: dict, model_path: Path,
@@ -246,8 +273,6 @@ def check_checkpoint_keys(checkpoints: dict[str, str], studies: list[Study]) -> 
 
 def checkpoint_architecture(path: str | Path) -> dict[str, Any]:
     """Backbone and ASPP of a checkpoint, ours (its config) or official (from its keys)."""
-    from bgmcli.model.checkpoint import model_config_from, read_checkpoint, split_checkpoint
-
     state, config, _ = split_checkpoint(read_checkpoint(path), path)
     return model_config_from(config, state, {}).architecture()
 

@@ -29,6 +29,8 @@ def _combine(group: list[dict]) -> dict:
     if len(group) == 1:
         return first | {"seeds": 1}
     out = first | {"seeds": len(group), "seed_list": [row.get("seed") for row in group]}
+    for key in (key for key in first if key.startswith("warning_")):  # any seed's warning
+        out[key] = next((row[key] for row in group if row.get(key)), None)
     for key in SEEDED:
         values = [finite(row.get(key)) for row in group]
         values = [v for v in values if v is not None]

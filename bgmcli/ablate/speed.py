@@ -10,10 +10,12 @@ from collections.abc import Sequence
 import torch
 
 from bgmcli.ablate.studies import Variant
+from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.frames import MIN_SIDE, synthetic_pair
 from bgmcli.bench.measure import measure_alternated, percentile
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import parse_resolution, resolve
+from bgmcli.model.frame_size import parse_resolution
+from bgmcli.model.settings import resolve
 
 DEFAULT_RESOLUTIONS = ("hd", "4k")
 
@@ -21,6 +23,11 @@ DEFAULT_RESOLUTIONS = ("hd", "4k")
 def fps_key(resolution: str) -> str:
     """The row key of the FPS at a resolution: fps_hd, fps_4k, fps_1280x720."""
     return "fps_" + resolution.strip().lower()
+
+
+def warning_key(fps_key: str) -> str:
+    """The row key saying why an FPS figure cannot be trusted (None: it can): warning_fps_hd."""
+    return f"warning_{fps_key}"
 
 
 def parse_fps_resolutions(values: Sequence[str] | None) -> list[str]:
@@ -57,13 +64,14 @@ def alternated_fps(
             name: _call(model, src, bgr, settings_at(variant, width, height))
             for name, (model, variant) in models.items()
         }
-        with torch.inference_mode():
+        with torch.inference_mode(), CpuWatch() as watch:
             latencies = measure_alternated(calls, device, iters=iters, warmup=1)
         key = fps_key(resolution)
         for name, values in latencies.items():
             out[name][key] = 1000.0 / percentile(values, 50)
             out[name][f"{key}_min"] = 1000.0 / max(values)
             out[name][f"{key}_max"] = 1000.0 / min(values)
+            out[name][warning_key(key)] = distrust(watch.other_cpus, cpu_threads(device), values)
         del src, bgr, calls
     return out
 

@@ -16,8 +16,9 @@ from bgmcli.atomic import check_file_name
 from bgmcli.config import coerce_field, load_yaml
 from bgmcli.errors import BgmError
 from bgmcli.model.config import ModelConfig
+from bgmcli.model.frame_size import PAPER_K_HD
 from bgmcli.model.selection import SELECTORS
-from bgmcli.model.settings import PAPER_K_HD, InferenceSettings
+from bgmcli.model.settings import InferenceSettings
 
 STUDIES_DIR = Path(__file__).parent / "studies"
 ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import torch
 
+from bgmcli.ablate import plots, report_markdown, results_files
 from bgmcli.ablate.checkpoints import cache_dir, variant_train_config
-from bgmcli.ablate.models import given_checkpoint, seeds_of
+from bgmcli.ablate.models import INFERENCE_MODEL, bundled_digest, given_checkpoint, seeds_of
 from bgmcli.ablate.runner import AblateOptions, Runner, parse_checkpoint_options
 from bgmcli.ablate.seeds import aggregate
 from bgmcli.ablate.speed import parse_fps_resolutions
@@ -23,7 +24,8 @@ from bgmcli.ablate.studies import Study, load_studies
 from bgmcli.atomic import check_writable, output_lock
 from bgmcli.devices import resolve_device
 from bgmcli.errors import BgmError, Interrupted, Terminated
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
+from bgmcli.train.config import build_train_config, load_preset
 
 
 def list_studies() -> list[str]:
@@ -39,7 +41,6 @@ def build_options(
     *, out, preset, checkpoints, eval_data, resolution, frames, device, rerun, iters,
     seeds=None, fps_resolutions=None, fps_iters=3,
 ) -> AblateOptions:  # fmt: skip
-    from bgmcli.train.config import load_preset
 
     load_preset(preset)  # an unknown preset fails now, not after an hour of other variants
     if frames is not None and frames < 1:
@@ -58,12 +59,15 @@ def build_options(
     )  # fmt: skip
 
 
-def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress=None) -> dict:
-    """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/; one
-    process at a time per OUT (a second would mix its files with the first's)."""
+def run_ablate(
+    studies: list[Study], options: AblateOptions, log, train_progress=None, step=None
+) -> dict:
+    """Runs the studies and writes OUT/results.json, results.csv, report.md and plots/, one
+    process at a time per OUT (a second would mix its files with the first's);
+    `step(done, total, label)` before each run (a variant's evaluation, a study's FPS)."""
     try:
         with output_lock(options.out):
-            return _run_ablate(studies, options, log, train_progress)
+            return _run_ablate(studies, options, log, train_progress, step)
     except (KeyboardInterrupt, Interrupted) as exc:  # Ctrl-C, or SIGTERM through the CLI
         terminated = isinstance(exc, Terminated) or getattr(exc, "terminated", False)
         raise Interrupted(
@@ -73,10 +77,8 @@ def run_ablate(studies: list[Study], options: AblateOptions, log, train_progress
         ) from None
 
 
-def _run_ablate(studies: list[Study], options: AblateOptions, log, train_progress) -> dict:
-    from bgmcli.ablate import plots, report_markdown, results_files
-
-    runner = Runner(options, log, train_progress)
+def _run_ablate(studies: list[Study], options: AblateOptions, log, train_progress, step) -> dict:
+    runner = Runner(options, log, train_progress, step)
     for data in runner.eval_sets():  # a bad --eval-data folder fails before any training
         if len(data) == 0:
             raise BgmError(f"evaluation set {data.name} has no frames")
@@ -133,8 +135,6 @@ def _names(studies: list[Study], trains: bool) -> str:
 
 
 def _inference_model(options: AblateOptions) -> str:
-    from bgmcli.ablate.models import INFERENCE_MODEL, bundled_digest
-
     given = options.checkpoints.get(INFERENCE_MODEL)
     if given:
         return f"`{given}` (--checkpoint)"
@@ -142,8 +142,6 @@ def _inference_model(options: AblateOptions) -> str:
 
 
 def _start(options: AblateOptions) -> str:
-    from bgmcli.train.config import build_train_config
-
     config = build_train_config(options.preset)
     if config.backbone_weights or config.init:
         return f"started from {config.backbone_weights or config.init}"

@@ -14,7 +14,7 @@ from bgmcli.batch.inputs import VIDEO_SUFFIXES, ShotInput, is_stream
 from bgmcli.engine.images import IMAGE_SUFFIXES
 from bgmcli.engine.matte_config import parse_output_types, parse_time
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import parse_scale
+from bgmcli.model.frame_size import parse_scale
 
 
 def _flag(text: str) -> bool:

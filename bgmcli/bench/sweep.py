@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.frames import MIN_SIDE, calibrated_random_model, synthetic_pair
 from bgmcli.bench.measure import PeakMemory, measure, percentile, synchronize
 from bgmcli.devices import check_memory, frame_bytes, resolve_device, resolve_dtype
@@ -23,7 +24,8 @@ from bgmcli.errors import BgmError
 from bgmcli.loading import load_model, prepare_for_inference
 from bgmcli.metrics import refined_fraction
 from bgmcli.model.config import ModelConfig
-from bgmcli.model.settings import InferenceSettings, parse_resolution, parse_scale, resolve
+from bgmcli.model.frame_size import parse_resolution
+from bgmcli.model.settings import InferenceSettings, resolve
 
 DEFAULT_BACKBONE = "mobilenetv2"
 COMPILE_CALLS = 3  # untimed calls before the warm-up with --compile
@@ -62,39 +64,39 @@ def split_values(values: Iterable[object] | None) -> list[str]:
 
 def plan_sweep(
     *,
-    resolution: Sequence[object] | None = None,
-    backbone: Sequence[object] | None = None,
-    refine: Sequence[object] | None = None,
-    k: Sequence[object] | None = None,
-    backbone_scale: Sequence[object] | None = None,
-    precision: Sequence[object] | None = None,
-    device: Sequence[object] | None = None,
-    batch: Sequence[object] | None = None,
-    threads: Sequence[object] | None = None,
-    checkpoint: Sequence[object] | None = None,
+    resolution: Sequence[str] | None = None,
+    backbone: Sequence[str] | None = None,
+    refine: Sequence[str] | None = None,
+    k: Sequence[int] | None = None,
+    backbone_scale: Sequence[float] | None = None,
+    precision: Sequence[str] | None = None,
+    device: Sequence[str] | None = None,
+    batch: Sequence[int] | None = None,
+    threads: Sequence[int] | None = None,
+    checkpoint: Sequence[str] | None = None,
     iters: int = 10,
     warmup: int = 2,
     compile: bool = False,
 ) -> list[BenchConfig]:
-    """The cartesian product of the option values, validated before anything runs. An option
-    not given (None or empty) has its default here: hd, mobilenetv2 (or the checkpoint's),
-    error, fp32, auto, batch 1, torch's threads; `k` / `backbone_scale` then follow `bgm
-    matte`'s rule for each resolution (`resolve`)."""
+    """The cartesian product of the option values (parsed: `bgmcli.cli.options`), validated
+    before anything runs. An option not given (None or empty) has its default here: hd,
+    mobilenetv2 (or the checkpoint's), error, fp32, auto, batch 1, torch's threads; `k` /
+    `backbone_scale` then follow `bgm matte`'s rule for each resolution (`resolve`)."""
     if iters < 1:
         raise BgmError(f"--iters must be at least 1, got {iters}")
     if warmup < 0:
         raise BgmError(f"--warmup must be at least 0, got {warmup}")
-    checkpoints = split_values(checkpoint) or [None]
+    checkpoints = list(checkpoint or ()) or [None]
     axes = (
-        [(name, *parse_resolution(name, MIN_SIDE)) for name in split_values(resolution) or ["hd"]],
-        split_values(backbone) or [None if checkpoints != [None] else DEFAULT_BACKBONE],
-        [parse_scale(s) for s in split_values(backbone_scale)] or [None],
-        [_parse_int("--k", v) for v in split_values(k)] or [None],
-        split_values(refine) or ["error"],
-        split_values(precision) or ["fp32"],
-        split_values(device) or ["auto"],
-        [_parse_int("--batch", v) for v in split_values(batch)] or [1],
-        [_parse_int("--threads", v) for v in split_values(threads)] or [None],
+        [(name, *parse_resolution(name, MIN_SIDE)) for name in resolution or ["hd"]],
+        list(backbone or ()) or [None if checkpoints != [None] else DEFAULT_BACKBONE],
+        list(backbone_scale or ()) or [None],
+        list(k or ()) or [None],
+        list(refine or ()) or ["error"],
+        list(precision or ()) or ["fp32"],
+        list(device or ()) or ["auto"],
+        list(batch or ()) or [1],
+        list(threads or ()) or [None],
         checkpoints,
     )
     configs = []
@@ -132,13 +134,6 @@ def validate(cfg: BenchConfig) -> None:
                  f"{cfg.resolution} at batch {cfg.batch}")  # fmt: skip
 
 
-def _parse_int(option: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise BgmError(f"{option} expects integers, got {value!r}") from None
-
-
 def run_sweep(configs: Sequence[BenchConfig], progress: Progress | None = None) -> list[dict]:
     """One row per configuration, in order; `progress(i, n, cfg)` before each."""
     rows, cache = [], {}
@@ -167,13 +162,17 @@ def _measure_config(cfg: BenchConfig, device: torch.device, dtype: torch.dtype, 
     run = torch.compile(model, mode=mode) if cfg.compile else model
     # compilation, CUDA-graph warm-up and recording: three extra calls, their memory not counted
     untracked = COMPILE_CALLS if cfg.compile else 0
-    with torch.inference_mode():
+    with torch.inference_mode(), CpuWatch() as watch:
         timing = measure(lambda: run(src, bgr), device, cfg.iters, cfg.warmup, untracked)
         fraction = refined_fraction(timing.last[5], cfg.height, cfg.width)  # ref_sm
         timing.last = None
         # A compiled model has no separately timed pieces; eager ones would mislead.
         split = (None, None) if cfg.compile else time_split(model, src, bgr, device, cfg.iters)
-    return _row(cfg, model, device, timing, split, fraction)
+    warning = distrust(watch.other_cpus, cpu_threads(device), timing.latencies_ms)
+    return _row(cfg, model, device, timing, split, fraction) | {
+        "other_cpus": watch.other_cpus,
+        "warning": warning,
+    }
 
 
 def _row(cfg, model, device, timing, split, fraction) -> dict:

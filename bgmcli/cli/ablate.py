@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bgmcli.cli.app import app, console, err_console
-from bgmcli.cli.render import TrainProgress
+from bgmcli.cli.options import Device, Json, Quiet, flag
+from bgmcli.cli.render import StepProgress
 from bgmcli.errors import BgmError
 
 
@@ -18,7 +20,9 @@ def ablate(
         str | None,
         typer.Option(help="A study name, all, or a study YAML file; several: a,b (see --list)."),
     ] = None,
-    list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", metavar="", help="List the studies and exit.")
+    ] = False,
     preset: Annotated[str, typer.Option(help="Training preset of models not given.")] = "quick",
     checkpoint: Annotated[
         list[str] | None,
@@ -44,16 +48,17 @@ def ablate(
     frames: Annotated[
         int | None, typer.Option(help="Frames per set (default: 16 synthetic, all real).")
     ] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    device: Device = "auto",
     out: Annotated[Path, typer.Option(help="Results, report, plots, cached models.")] = Path(
         "ablation"
     ),
-    json_: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
-    rerun: Annotated[bool, typer.Option("--rerun", help="Recompute finished variants.")] = False,
+    json_: Json = False,
+    rerun: Annotated[bool, flag("rerun", "Recompute finished variants.")] = False,
     iters: Annotated[int, typer.Option(help="Timed runs per FPS figure on evaluation frames.")] = 3,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run the ablation studies of the paper: tables, results.json/csv, report.md and plots."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.ablate import workflow
 
     if list_:
@@ -75,18 +80,16 @@ def ablate(
         if not quiet:
             err_console.print(line, markup=False)
 
-    with TrainProgress(quiet) as progress:
-        result = workflow.run_ablate(studies, options, log, progress)
+    with StepProgress("ablate", quiet, plain=json_) as progress:
+        result = workflow.run_ablate(studies, options, log, progress, progress.step)
     if json_:
-        import json
-
         console.print_json(json.dumps(result["rows"]))
         return
     from bgmcli.ablate.paper_report import verdict_lines
     from bgmcli.ablate.report import study_tables
 
     for summary in result["summaries"]:
-        for table in study_tables(summary, result["rows"]):
+        for table in study_tables(summary, result["rows"], width=console.width):
             console.print(table)
         for line in verdict_lines(summary, result["rows"]):
             console.print(line, markup=False, soft_wrap=True)

@@ -38,7 +38,10 @@ class BgmTyper(typer.Typer):
         except (typer.Abort, KeyboardInterrupt) as exc:
             _stopped("", isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated))
         except typer.TyperException as exc:  # usage errors: bad option values, missing args
-            _fail(exc.format_message().replace("\n", " "))
+            message = exc.format_message()
+            if not message:  # `bgm` alone: the help, already printed, is the whole answer
+                sys.exit(2)
+            _fail(message.replace("\n", " "))
         except OSError as exc:  # the environment's (a full disk, a folder gone): not a bug
             _fail(_os_error(exc))
         except MemoryError:
@@ -107,11 +110,6 @@ def _is_out_of_memory(exc: RuntimeError) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "can't allocate memory" in text
 
 
-# The names live in the registries (bgmcli.model.backbones, bgmcli.model.selection), which
-# import torch: help stays fast by giving examples; an unknown name is an error listing them all.
-BACKBONE_HELP = "A registered backbone, e.g. resnet50 or mobilenetv2 (an unknown one lists all)."
-REFINE_HELP = "Refine mode, e.g. error (the paper's), full or none (an unknown one lists all)."
-
 app = BgmTyper(
     name="bgm",
     help="High-resolution background matting of video (BackgroundMattingV2) and its ablations.",
@@ -130,7 +128,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """High-resolution background matting of video (BackgroundMattingV2) and its ablations."""

@@ -2,100 +2,75 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from bgmcli.cli.app import BACKBONE_HELP, REFINE_HELP, app, console, err_console
-from bgmcli.cli.render import bench_table
+from bgmcli.cli.app import app, console, err_console
+from bgmcli.cli.options import (
+    Backbones,
+    BackboneScales,
+    Batches,
+    Checkpoints,
+    Devices,
+    Json,
+    Ks,
+    Precisions,
+    Refines,
+    Resolutions,
+    Threads,
+    flag,
+    flat,
+)
+from bgmcli.cli.render import StepProgress, bench_table
 
 
 @app.command()
 def bench(
-    resolution: Annotated[
-        list[str] | None,
-        typer.Option("--resolution", "-r", metavar="RES,...", help="hd, 4k or WxH. (default: hd)"),
-    ] = None,
-    backbone: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="NAME,...",
-            help=BACKBONE_HELP + " (default: mobilenetv2, or the checkpoint's)",
-        ),
-    ] = None,
-    refine: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="MODE,...",
-            help=REFINE_HELP + " (default: error)",
-        ),
-    ] = None,
-    k: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--k",
-            metavar="N,...",
-            help="Refined 4x4 patches. (default: 5000 at HD, 20000 at 4K, "
-            "scaled with the area otherwise)",
-        ),
-    ] = None,
-    backbone_scale: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="S,...",
-            help="Base network input scale, e.g. 0.25 or 1/4. (default: 480 / the longer side, "
-            "at most 1/2: 1/4 at HD, 1/8 at 4K)",
-        ),
-    ] = None,
-    precision: Annotated[
-        list[str] | None,
-        typer.Option(metavar="P,...", help="fp32, fp16 (CUDA only), bf16. (default: fp32)"),
-    ] = None,
-    device: Annotated[
-        list[str] | None, typer.Option(metavar="DEV,...", help="auto, cpu, cuda. (default: auto)")
-    ] = None,
-    batch: Annotated[
-        list[str] | None, typer.Option(metavar="N,...", help="Frames per call. (default: 1)")
-    ] = None,
-    threads: Annotated[
-        list[str] | None, typer.Option(metavar="N,...", help="CPU threads (torch.set_num_threads).")
-    ] = None,
+    resolution: Resolutions = None,
+    backbone: Backbones = None,
+    refine: Refines = None,
+    k: Ks = None,
+    backbone_scale: BackboneScales = None,
+    precision: Precisions = None,
+    device: Devices = None,
+    batch: Batches = None,
+    threads: Threads = None,
     iters: Annotated[int, typer.Option(help="Timed iterations per configuration.")] = 10,
     warmup: Annotated[int, typer.Option(help="Untimed warm-up iterations.")] = 2,
-    checkpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="PATH,...",
-            help="Checkpoint(s); without one, random weights with calibrated BatchNorm.",
-        ),
-    ] = None,
+    checkpoint: Checkpoints = None,
     compile_model: Annotated[
-        bool, typer.Option("--compile", help="torch.compile the model (slow to compile on CPU).")
+        bool, flag("compile", "torch.compile the model (slow to compile on CPU).")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Measure model throughput on synthetic frames: FPS, latency, peak memory, base/refiner
     split. Several values per option (repeated or comma-separated) give a sweep."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.bench.sweep import plan_sweep, run_sweep
 
     configs = plan_sweep(
-        resolution=resolution, backbone=backbone, refine=refine, k=k,
-        backbone_scale=backbone_scale, precision=precision, device=device, batch=batch,
-        threads=threads, checkpoint=checkpoint, iters=iters, warmup=warmup, compile=compile_model,
+        resolution=flat(resolution), backbone=flat(backbone), refine=flat(refine), k=flat(k),
+        backbone_scale=flat(backbone_scale), precision=flat(precision), device=flat(device),
+        batch=flat(batch), threads=flat(threads), checkpoint=flat(checkpoint), iters=iters,
+        warmup=warmup, compile=compile_model,
     )  # fmt: skip
 
-    def progress(index: int, total: int, cfg) -> None:
-        err_console.print(
-            f"bench {index + 1}/{total}: {cfg.resolution} {cfg.backbone or 'checkpoint'} "
-            f"{cfg.precision} batch {cfg.batch}",
-            style="dim",
-        )
+    def step(index: int, total: int, cfg) -> None:
+        label = f"{cfg.resolution} {cfg.backbone or 'checkpoint'} {cfg.precision} batch {cfg.batch}"
+        progress.step(index, total, label)
 
-    rows = run_sweep(configs, progress)
+    with StepProgress("bench", quiet=False, plain=as_json) as progress:
+        rows = run_sweep(configs, step)
+        progress.step(len(configs), len(configs), "done")
+    for row in rows:
+        if row["warning"]:
+            err_console.print(f"bgm: warning: {row['resolution']} {row['backbone']} "
+                              f"{row['precision']} batch {row['batch']}: {row['warning']}",
+                              markup=False, soft_wrap=True)  # fmt: skip
     if as_json:
-        import json
-
         typer.echo(json.dumps(rows, indent=2))
     else:
         table = bench_table(rows)

@@ -7,41 +7,35 @@ from typing import Annotated
 
 import typer
 
-from bgmcli.cli.app import REFINE_HELP, app, console, err_console
+from bgmcli.cli.app import app, console, err_console
+from bgmcli.cli.options import (
+    CHECKPOINT_HELP,
+    BackboneScale,
+    K,
+    Refine,
+    Resolution,
+    Threshold,
+    flag,
+)
+from bgmcli.model.frame_size import parse_resolution
 
 
 @app.command()
 def export(
-    checkpoint: Annotated[Path, typer.Argument(help="Our checkpoint or an official .pth.")],
+    checkpoint: Annotated[Path, typer.Argument(help=CHECKPOINT_HELP, show_default=False)],
     format: Annotated[
         str, typer.Option("--format", "-f", metavar="FORMAT", help="torchscript or onnx.")
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    resolution: Annotated[
-        str,
-        typer.Option(
-            "--resolution",
-            "-r",
-            help="WxH, hd or 4k: the one input size the exported model accepts (traced there).",
-        ),
-    ] = "1920x1080",
+    resolution: Resolution = "1920x1080",
     batch_size: Annotated[int, typer.Option(help="The one batch size it accepts.")] = 1,
-    backbone_scale: Annotated[
-        float | None,
-        typer.Option(
-            help="Base network input scale. (default: 480 / the longer side of --resolution, "
-            "at most 1/2: 0.25 at HD, 0.125 at 4K)"
-        ),
-    ] = None,
-    refine: Annotated[str, typer.Option(help=REFINE_HELP)] = "error",
-    k: Annotated[
-        int | None,
-        typer.Option("--k", help="Refined 4x4 patches (sparse modes). (default: 5000 per HD area)"),
-    ] = None,
-    threshold: Annotated[float, typer.Option(help="Error threshold (mode threshold).")] = 0.1,
+    backbone_scale: BackboneScale = None,
+    refine: Refine = "error",
+    k: K = None,
+    threshold: Threshold = 0.1,
     opset: Annotated[int, typer.Option(help="ONNX opset, 13 to 20.")] = 17,
     verify: Annotated[
-        bool, typer.Option(help="Run the exported file once and compare it with eager.")
+        bool, flag("verify", "Run the exported file once and compare it with eager.")
     ] = True,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing file.")
@@ -52,9 +46,9 @@ def export(
     Tracing fixes the input shape: the file accepts src and bgr of shape exactly
     (batch size, 3, H, W) for --resolution WxH (default 1920x1080); export again for others.
     """
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.loading import load_model
     from bgmcli.model.export import TOLERANCE, check_output, export_model
-    from bgmcli.model.settings import parse_resolution
 
     size = parse_resolution(resolution)
     check_output(output, overwrite)  # before the model loads: fail fast

@@ -8,10 +8,24 @@ from typing import Annotated
 
 import typer
 
-from bgmcli.cli.app import BACKBONE_HELP, REFINE_HELP, app, console, err_console
+from bgmcli.cli.app import app, console, err_console
+from bgmcli.cli.options import (
+    Backbone,
+    BackboneScale,
+    Batch,
+    Checkpoint,
+    Device,
+    K,
+    Precision,
+    Quiet,
+    Refine,
+    Threshold,
+    flag,
+)
 from bgmcli.cli.render import MatteProgress, live_summary
-from bgmcli.engine.sinks import FORMATS
+from bgmcli.engine.formats import FORMATS
 from bgmcli.errors import BgmError
+from bgmcli.model.frame_size import parse_resolution
 
 
 @app.command()
@@ -75,38 +89,17 @@ def matte(
     duration: Annotated[
         str | None, typer.Option(metavar="TIME", help="Process this long: seconds or MM:SS.")
     ] = None,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(help="Ours or an official BackgroundMattingV2 .pth. (default: bundled)"),
-    ] = None,
-    backbone: Annotated[
-        str | None, typer.Option(help="For official files: " + BACKBONE_HELP)
-    ] = None,
-    backbone_scale: Annotated[
-        str | None,
-        typer.Option(
-            metavar="S",
-            help="Base network input scale, e.g. 1/4 or 0.25. (default: 480 / the longer side, "
-            "at most 1/2: 1/4 at HD, 1/8 at 4K)",
-        ),
-    ] = None,
-    refine: Annotated[str, typer.Option(help=REFINE_HELP)] = "error",
-    k: Annotated[
-        int | None,
-        typer.Option(
-            "--k", help="Refined 4x4 patches. (default: by area, 5000 at HD and 20000 at 4K)"
-        ),
-    ] = None,
-    threshold: Annotated[float, typer.Option(help="Error threshold for --refine threshold.")] = 0.1,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    precision: Annotated[str, typer.Option(help="fp32, fp16 (CUDA) or bf16.")] = "fp32",
-    batch: Annotated[int, typer.Option(help="Frames per model call.")] = 1,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace existing outputs.")
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
-    ] = False,
+    checkpoint: Checkpoint = None,
+    backbone: Backbone = None,
+    backbone_scale: BackboneScale = None,
+    refine: Refine = "error",
+    k: K = None,
+    threshold: Threshold = 0.1,
+    device: Device = "auto",
+    precision: Precision = "fp32",
+    batch: Batch = 1,
+    overwrite: Annotated[bool, flag("overwrite", "Replace existing outputs.")] = False,
+    quiet: Quiet = False,
     live: Annotated[
         bool | None,
         typer.Option(
@@ -180,6 +173,7 @@ def matte(
 ) -> None:
     """Matte a video, images or a live source against a clean background plate: alpha,
     foreground, composite; into files, a stream, a window or a virtual camera."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.batch.plan import parse_shard, plan_shots, report_path, select_shard
     from bgmcli.batch.ray_backend import parse_cluster
     from bgmcli.batch.runner import BatchOptions
@@ -187,7 +181,6 @@ def matte(
     from bgmcli.engine.matte_config import parse_output_types, parse_time
     from bgmcli.engine.plate_capture import parse_capture
     from bgmcli.engine.stream_sink import is_output_url
-    from bgmcli.model.settings import parse_resolution, parse_scale
 
     dirs = [o for o in output or [] if not is_output_url(o)]
     if len(dirs) > 1:
@@ -199,7 +192,7 @@ def matte(
         target=target, align=align,
         start=parse_time(start, "--start"), duration=parse_time(duration, "--duration"),
         checkpoint=checkpoint, backbone=backbone,
-        backbone_scale=parse_scale(backbone_scale), refine=refine, k=k, threshold=threshold,
+        backbone_scale=backbone_scale, refine=refine, k=k, threshold=threshold,
         device=device, precision=precision, batch=batch, overwrite=overwrite,
         live=live, capture_s=capture_s, timeout=timeout, preview=preview,
         input_size=parse_resolution(input_size) if input_size else None, input_fps=input_fps,

@@ -3,6 +3,10 @@ reports, and the tables of `bgm bench` and `bgm info`."""
 
 from __future__ import annotations
 
+from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
 from bgmcli.cli.app import err_console
 
 
@@ -10,14 +14,6 @@ class MatteProgress:
     """Renders the engine's reports: a rich bar (frames, fps, ETA) and one-line warnings."""
 
     def __init__(self, quiet: bool):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
         self.task, self.quiet = None, quiet
         self.bar = Progress(
             TextColumn("matting"), BarColumn(), MofNCompleteColumn(),
@@ -69,17 +65,19 @@ def live_summary(stats) -> str:
 
 
 class TrainProgress:
-    """Renders training reports: one live line (stage, step, loss, samples/s, ETA) + val lines."""
+    """Renders training reports: one live line (stage, step, loss, samples/s, ETA) + val lines;
+    `plain` (e.g. --json) or no terminal: no live line."""
 
-    def __init__(self, quiet: bool):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
+    def __init__(self, quiet: bool, plain: bool = False):
         self.quiet, self.task = quiet, None
         self.bar = Progress(
-            TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"), console=err_console,
-            disable=quiet or not err_console.is_terminal, transient=True,
+            *self.columns(), console=err_console,
+            disable=quiet or plain or not err_console.is_terminal, transient=True,
         )  # fmt: skip
+
+    def columns(self) -> tuple:
+        return (TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"))  # fmt: skip
 
     def __enter__(self):
         self.bar.start()
@@ -106,6 +104,29 @@ class TrainProgress:
         self.bar.update(self.task, completed=event.step, stage=event.stage, info=info)
 
 
+class StepProgress(TrainProgress):
+    """Work in steps (bench configurations, ablation runs): a rich bar (steps done, the current
+    one, ETA) on a terminal, training inside a step on the same display; one plain line per step
+    with `plain` (--json) or without a terminal."""
+
+    def __init__(self, name: str, quiet: bool, plain: bool = False):
+        super().__init__(quiet, plain)
+        self.name, self.steps = name, None
+        self.lines = not quiet and self.bar.disable
+
+    def columns(self) -> tuple:
+        return (*super().columns(), TimeRemainingColumn())
+
+    def step(self, done: int, total: int, label: str) -> None:
+        if self.lines and done < total:
+            err_console.print(f"{self.name} {done + 1}/{total}: {label}", style="dim",
+                              markup=False, highlight=False)  # fmt: skip
+        elif not self.bar.disable:
+            if self.steps is None:
+                self.steps = self.bar.add_task(self.name, total=total, stage=self.name, info="")
+            self.bar.update(self.steps, completed=done, info=label)
+
+
 def _upsampled_comparison(m: dict) -> str:
     """Stage refine: the same metrics for the coarse alpha upsampled without the refiner."""
     if "mad_upsampled" not in m:
@@ -125,9 +146,6 @@ BENCH_CONFIG_COLUMNS = {
 
 def bench_table(rows: list[dict]):
     """Configuration columns for what varies (the rest in the caption), then the measurements."""
-    from rich import box
-    from rich.table import Table
-
     varying = [
         key for key in BENCH_CONFIG_COLUMNS
         if key in ("resolution", "backbone") or len({str(r[key]) for r in rows}) > 1
@@ -136,19 +154,24 @@ def bench_table(rows: list[dict]):
                 if key not in varying and rows[0][key] not in (None, False)]  # fmt: skip
     caption = (
         ", ".join([*constant, f"ms over {rows[0]['iters']} timed iterations"])
-        + "; peak MB: RSS increase on CPU, max allocated on CUDA"
+        + "; peak MB: RSS increase on CPU, max allocated on CUDA; other CPUs: kept busy by other"
+        " processes meanwhile"
     )
+    if any(row.get("warning") for row in rows):
+        caption += "; ! figures not to be trusted (see the warnings)"
     table = Table(caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
     for key in varying:
         table.add_column(BENCH_CONFIG_COLUMNS[key], no_wrap=True)
-    for header in ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %"):
+    for header in ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %", "other CPUs"):
         table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             *(str(row[key]) for key in varying),
-            f"{row['fps']:.2f}", f"{row['latency_p50_ms']:.1f}", f"{row['latency_p90_ms']:.1f}",
+            f"{row['fps']:.2f}" + (" !" if row.get("warning") else ""),
+            f"{row['latency_p50_ms']:.1f}", f"{row['latency_p90_ms']:.1f}",
             _maybe(row["peak_mem_mb"], "{:.0f}"), _maybe(row["base_ms"], "{:.1f}"),
             _maybe(row["refine_ms"], "{:.1f}"), f"{100 * row['refined_fraction']:.2f}",
+            _maybe(row.get("other_cpus"), "{:.1f}"),
         )  # fmt: skip
     return table
 
@@ -157,12 +180,12 @@ def _maybe(value: float | None, fmt: str) -> str:
     return "—" if value is None else fmt.format(value)
 
 
-def info_table(summary: dict):
-    """Two columns, in sections: file, architecture, parameters, config, start weights, meta."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=summary["path"], box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
+def info_table(summary: dict, full: bool = False, title: str | None = None):
+    """Two columns, in sections: file, architecture, parameters, start weights and the meta's
+    top-level facts; `full` adds the config and the nested training metadata."""
+    table = Table(
+        title=title or summary["path"], box=box.SIMPLE_HEAD, show_header=False, pad_edge=False
+    )
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("format", summary["format"])
@@ -175,19 +198,23 @@ def info_table(summary: dict):
     for part, count in summary["parameters"].items():
         table.add_row(f"parameters {part}", f"{count:,}")
     table.add_section()
-    for key, value in _flatten(summary["config"]).items():
-        table.add_row(f"config {key}", str(value))
+    if full:
+        for key, value in _flatten(summary["config"]).items():
+            table.add_row(f"config {key}", str(value))
     table.add_row("config source", summary["config_source"])
     table.add_section()
     start = summary.get("start_weights") or {}
     for key in ("file", "kind", "loaded", "sha256"):
-        if key in start:
+        if key in start and (full or key != "sha256"):
             table.add_row(f"start weights {key}", str(start[key]))
     if start:
         table.add_section()
-    meta = {k: v for k, v in summary["meta"].items() if k != "start_weights"}
-    for key, value in _flatten(meta).items():
+    meta = _flatten({k: v for k, v in summary["meta"].items() if k != "start_weights"})
+    shown = {k: v for k, v in meta.items() if full or "." not in k}
+    for key, value in shown.items():
         table.add_row(f"meta {key}", str(value))
+    if len(shown) < len(meta):
+        table.caption = f"{len(meta) - len(shown)} more rows of training metadata: --full"
     return table
 
 

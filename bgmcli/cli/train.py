@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from bgmcli.cli.app import BACKBONE_HELP, app, console
+from bgmcli.cli.app import app, console
+from bgmcli.cli.options import Backbone, Device, Quiet, flag
 from bgmcli.cli.render import TrainProgress
 from bgmcli.errors import BgmError
 
@@ -20,7 +21,7 @@ def train(
         Path | None, typer.Option("--config", metavar="FILE.yaml", help="Overrides the preset.")
     ] = None,
     steps: Annotated[int | None, typer.Option(help="Steps of each stage that runs.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue DIR/last.pt.")] = False,
+    resume: Annotated[bool, flag("resume", "Continue DIR/last.pt.")] = False,
     stage: Annotated[str | None, typer.Option(help="base, refine or both.")] = None,
     data: Annotated[
         str | None, typer.Option(help="Training data kind, e.g. synthetic or folders.")
@@ -29,7 +30,7 @@ def train(
         Path | None, typer.Option(help="The dataset folder (--data folders).")
     ] = None,
     backgrounds: Annotated[Path | None, typer.Option(help="A folder of background images.")] = None,
-    backbone: Annotated[str | None, typer.Option(help=BACKBONE_HELP)] = None,
+    backbone: Backbone = None,
     init: Annotated[
         Path | None, typer.Option(help="Start from these weights (e.g. a base-stage model.pt).")
     ] = None,
@@ -41,11 +42,12 @@ def train(
         ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of data order and sampling.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    device: Device = "auto",
     workers: Annotated[int, typer.Option(help="Data-loading processes.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train the model, base then refiner, on synthetic or real data (torchrun for several GPUs)."""
+    # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.train.config import build_train_config, replace_stage
     from bgmcli.train.loop import train as run_training
 

@@ -31,12 +31,12 @@ def build_dataset(
     drawn (outlines, plate misalignment, shading): bgmcli.data.recipe.
     """
     if kind == "synthetic":
-        from bgmcli.data.synthetic import SyntheticDataset
+        from bgmcli.data.synthetic import SyntheticDataset  # scikit-image: slow to import
 
         return SyntheticDataset(size=size, length=length, seed=seed, augment=augment,
                                 recipe=recipe)  # fmt: skip
     if kind == "folders":
-        from bgmcli.data.folders import FolderDataset
+        from bgmcli.data.folders import FolderDataset  # PyAV only for this kind
 
         if root is None:
             raise BgmError("--data folders needs a dataset folder (root)")

@@ -8,6 +8,7 @@ import bisect
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -48,7 +49,6 @@ def read_image(path: Path, mode: str) -> torch.Tensor:
 
 def read_video_frame(path: Path, k: int, mode: str) -> torch.Tensor:
     # Decodes from the start: simple and exact; long clips would want keyframe seeking.
-    import av
 
     fmt = "gray" if mode == "L" else "rgb24"
     with av.open(str(path)) as container:
@@ -59,8 +59,6 @@ def read_video_frame(path: Path, k: int, mode: str) -> torch.Tensor:
 
 
 def video_frame_count(path: Path) -> int:
-    import av
-
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.ndimage import gaussian_filter
 
 Size = tuple[int, int]
 
@@ -149,8 +150,6 @@ def over(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def _soft_edge(inside: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
     """A binary mask as alpha: Gaussian-blurred (sigma 0.4-1.5 px), an edge 1-4 px wide that
     also rounds the pixel steps of the outline off."""
-    from scipy.ndimage import gaussian_filter
-
     soft = gaussian_filter(inside.astype(np.float32), rng.uniform(0.4, 1.5), mode="nearest")
     # snap round-off so that opaque and empty regions stay exactly 1 and 0
     soft = np.where(soft > 1 - 1e-3, 1.0, np.where(soft < 1e-3, 0.0, soft)).astype(np.float32)

@@ -29,7 +29,7 @@ PHOTOS = (
 @lru_cache(maxsize=1)
 def photo_pool() -> tuple[torch.Tensor, ...]:
     """scikit-image's bundled photographs as float32 (3, H, W) tensors, loaded once per process."""
-    import skimage.data
+    import skimage.data  # scikit-image is slow to import: only when photographs are read
 
     pool = []
     for name in PHOTOS:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import torch
 
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import BASE_LONG_SIDE, InferenceSettings, base_scale, default_k
+from bgmcli.model.frame_size import BASE_LONG_SIDE, base_scale, default_k
+from bgmcli.model.settings import InferenceSettings
 
 PRESETS = ("auto", "quality")  # auto: one frame interval; quality: the frame-size rule, no choice
 MIN_BASE_SIDE = BASE_LONG_SIDE / 6  # below ~80 px the base network sees too little

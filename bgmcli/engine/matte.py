@@ -29,6 +29,7 @@ from bgmcli.engine.sinks import (
 from bgmcli.engine.source import open_input, parse_input
 from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
+from bgmcli.loading import load_model
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         check_outputs(outputs, overwrite=config.overwrite)
         background = Background(config.background, info, align=config.align, warn=report.warn)
         stack.callback(lambda: _warn_if(report, background.close()))
-        model = model if model is not None else _load_model(config, info, device)
+        model = model if model is not None else _load_model(config, device)
         matter = Matter(
             model, device, dtype,
             bgr=_on_device(background.static, device), tgt=target_tensor(target, device),
@@ -165,18 +166,10 @@ def _stopped(exc: BaseException, frames: int, outputs) -> BaseException:
     return exc
 
 
-def _load_model(config: MatteConfig, info: SourceInfo, device: torch.device):
-    from bgmcli.loading import load_model
-
-    settings = config.settings().for_frame(info.width, info.height)
+def _load_model(config: MatteConfig, device: torch.device):
+    """The run's model with its settings whole; those left None are decided for each frame."""
     return load_model(
-        config.checkpoint,
-        backbone=config.backbone,
-        backbone_scale=settings.backbone_scale,
-        refine=settings.mode,
-        k=settings.k,
-        threshold=settings.threshold,
-        device=device,
+        config.checkpoint, backbone=config.backbone, settings=config.settings, device=device
     )
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
-from bgmcli.engine.sinks import FORMATS as OUTPUT_FORMATS
+from bgmcli.engine.formats import FORMATS as OUTPUT_FORMATS
 from bgmcli.errors import BgmError
 from bgmcli.model.settings import InferenceSettings
 
@@ -62,7 +63,7 @@ class MatteConfig:
             raise BgmError(
                 f"unknown output format {self.output_format!r}; known: {', '.join(OUTPUT_FORMATS)}"
             )
-        self.settings()  # a bad --refine, --k (0 or negative) or --backbone-scale: one line
+        self.settings  # noqa: B018 - built now: a bad --refine, --k or --backbone-scale, one line
         if self.batch < 1:
             raise BgmError(f"--batch must be at least 1, got {self.batch}")
         if self.start is not None and self.start < 0:
@@ -93,8 +94,10 @@ class MatteConfig:
 
         return InputOptions(size=self.input_size, fps=self.input_fps, timeout=self.timeout)
 
+    @cached_property
     def settings(self) -> InferenceSettings:
-        """The model's call-time settings as given (None: decided for the input's frame size)."""
+        """The model's call-time settings as given (None: decided for each frame's size), built
+        once and passed whole to the model."""
         return InferenceSettings(backbone_scale=self.backbone_scale, mode=self.refine, k=self.k,
                                  threshold=self.threshold)  # fmt: skip
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -14,59 +14,11 @@ import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 
 from bgmcli.engine.audio import AudioCopy
+from bgmcli.engine.formats import FORMATS as FORMATS  # re-exported for run_matte
+from bgmcli.engine.formats import Format
 from bgmcli.engine.images import write_png
 from bgmcli.engine.sources import SourceInfo
 from bgmcli.errors import BgmError
-
-
-@dataclass(frozen=True)
-class Format:
-    """An output format (`--output-format`): FORMATS is the one list, help text included."""
-
-    name: str
-    codec: str | None  # the PyAV encoder; None for PNG files
-    alpha: bool  # com and fgr are written as RGBA
-    summary: str  # for `bgm matte --help`
-    pix_fmt: str = ""
-    pix_fmt_alpha: str = ""
-    options: dict = field(default_factory=dict)
-    grey_options: dict | None = None  # for one-channel outputs (pha, err, ref); None: `options`
-
-
-FORMATS = {
-    "mp4": Format(
-        "mp4",
-        "libx264",
-        False,
-        "H.264; alpha as grey",
-        "yuv420p",
-        # veryfast: half the CPU of "fast" for the same size at CRF 18 (it competes with the model)
-        options={"crf": "18", "preset": "veryfast"},
-        # ultrafast for mattes: half veryfast's CPU and closer to the true alpha (HD, 1 px
-        # strands: max error 10 vs 47 of 255; veryfast's psychovisual tuning smears them), at
-        # 14 kB a frame instead of 4
-        grey_options={"crf": "18", "preset": "ultrafast"},
-    ),  # fmt: skip
-    "mov": Format(
-        "mov",
-        "prores_ks",
-        True,
-        "ProRes 4444 with alpha",
-        "yuv444p10le",
-        "yuva444p10le",
-        {"profile": "4444"},
-    ),  # fmt: skip
-    "webm": Format(
-        "webm",
-        "libvpx-vp9",
-        True,
-        "VP9 with alpha",
-        "yuv420p",
-        "yuva420p",
-        {"crf": "30", "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"},
-    ),  # fmt: skip
-    "png": Format("png", None, True, "sequences; RGBA com/fgr"),
-}
 
 
 @dataclass(frozen=True)
@@ -144,8 +96,8 @@ class VideoSink:
             self.container.close()
             raise
         # RGB goes in as planar GBR: PyAV then copies whole planes, where interleaving to rgb24
-        # first cost a transposing copy (HD: 13 vs 28 ms a frame with the conversion to YUV;
-        # the YUV pixels are identical). RGBA stays interleaved (gbrap converts differently).
+        # first cost a transposing copy (docs/results/cpu-speed.md; the YUV pixels are
+        # identical). RGBA stays interleaved (gbrap converts differently).
         self.frame_format = {1: "gray", 3: "gbrp", 4: "rgba"}[output.channels]
         self.time_base = info.time_base
         self.even_sides = info.width % 2 == 0 and info.height % 2 == 0  # what grey_yuv420p takes
@@ -181,10 +133,11 @@ class VideoSink:
 
 
 class PngSink:
-    """A PNG sequence `<name>/000000.png ...` (or one PNG for a single image input)."""
+    """A PNG sequence `<name>/000000.png ...`, or `<name>/a.png ...` named after the input
+    images (`names`); one PNG for a single image input."""
 
-    def __init__(self, output: Output):
-        self.output, self.index = output, 0
+    def __init__(self, output: Output, names: tuple[str, ...] = ()):
+        self.output, self.index, self.names = output, 0, names
         partial = output.partial
         try:
             if partial.is_dir():
@@ -199,7 +152,8 @@ class PngSink:
         for image in planes:
             path = self.output.partial
             if self.output.folder:
-                path = path / f"{self.index:06d}.png"
+                name = self.names[self.index] if self.names else f"{self.index:06d}"
+                path = path / f"{name}.png"
             write_png(path, interleaved(image))
             self.index += 1
 
@@ -234,7 +188,7 @@ def interleaved(planes: np.ndarray) -> np.ndarray:
 
 def open_sink(output: Output, fmt: Format, info: SourceInfo, audio: AudioCopy | None):
     if fmt.codec is None:
-        return PngSink(output)
+        return PngSink(output, info.frame_names)
     return VideoSink(output, fmt, info, audio)
 
 

@@ -32,6 +32,7 @@ class SourceInfo:
     frames: int | None  # expected count, for progress; None when unknown
     has_audio: bool
     offset: float  # input seconds at output time 0 (--start), for copying audio in step
+    frame_names: tuple[str, ...] = ()  # images: each frame's own name for PNG outputs
 
 
 class Frame(NamedTuple):
@@ -72,6 +73,15 @@ def _images(paths, name, start, duration, kind="images") -> ImageSource:
     return ImageSource(paths, name=name, kind=kind)
 
 
+def frame_names(paths: list[Path]) -> tuple[str, ...]:
+    """The names PNG outputs keep: the images' stems (a.jpg -> a), or their whole names where
+    stems repeat (a.jpg, a.png); () where even those repeat (a glob over several folders)."""
+    for names in ([p.stem for p in paths], [p.name for p in paths]):
+        if len(set(names)) == len(names):
+            return tuple(names)
+    return ()
+
+
 class ImageSource:
     """Still images as frames at IMAGE_RATE; all must have the size of the first."""
 
@@ -90,6 +100,7 @@ class ImageSource:
             frames=len(paths),
             has_audio=False,
             offset=0.0,
+            frame_names=frame_names(paths),
         )
 
     def frames(self) -> Iterator[Frame]:

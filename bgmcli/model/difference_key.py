@@ -7,6 +7,7 @@ MattingOutput as the network, so every tool (matte, evaluation, ablation tables)
 
 from __future__ import annotations
 
+import numpy as np
 import torch.nn.functional as F
 from torch import nn
 
@@ -51,8 +52,6 @@ def fit_thresholds(frames, steps: int = 24) -> tuple[float, float]:
     true_pha and an optional boolean mask): the key at its best on that data, so a learned
     model is compared with the strongest version of the baseline. Coarse grid, then a finer one
     around the best point."""
-    import numpy as np
-
     samples = []
     for frame in frames:
         diff = (frame["src"] - frame["bgr"]).abs().amax(dim=0).numpy().astype(np.float32)

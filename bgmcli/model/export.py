@@ -143,7 +143,7 @@ def _write_torchscript(core, inputs, meta: dict, opset: int) -> bytes:
 
 def _write_onnx(core, inputs, meta: dict, opset: int) -> bytes:
     try:
-        import onnx
+        import onnx  # the [onnx] extra: only ONNX export needs it
     except ImportError:
         raise BgmError("ONNX export needs the onnx package: pip install 'bgmcli[onnx]'") from None
     buffer = io.BytesIO()
@@ -184,7 +184,7 @@ def _verify(model: MattingModel, path: Path, format: str, inputs) -> float | Non
 def run_onnx(path: Path, inputs) -> list | None:
     """The ONNX model's outputs on CPU as numpy arrays (None when onnxruntime is missing)."""
     try:
-        import onnxruntime
+        import onnxruntime  # the [onnx] extra: only checking an ONNX file needs it
     except ImportError:
         return None
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -39,8 +39,8 @@ class InferenceMattingModel(MattingModel):
     def from_model(cls, model: MattingModel) -> InferenceMattingModel:
         fast = cls.__new__(cls)
         fast.share_parts(model, ("backbone", "aspp", "decoder"))
-        # Thousands of 8x8 patches convolve ~1.7x faster channels-last (oneDNN, measured on
-        # CPU); the base network gains nothing from it, so only the refiner is converted.
+        # Thousands of 8x8 patches convolve faster channels-last (oneDNN on CPU; figure in
+        # docs/results/cpu-speed.md); the base network gains nothing, so only the refiner is.
         refiner = fold_batchnorm(copy.deepcopy(model.refiner).eval())
         fast.refiner = refiner.to(memory_format=torch.channels_last)
         return fast.eval()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import tflite
 import torch
 from torch import nn
 from torchvision.models.segmentation.deeplabv3 import ASPP
@@ -57,8 +58,6 @@ def read_tensors(path: str | Path) -> dict[str, np.ndarray]:
 def read_conv_layers(path: str | Path) -> dict[str, ConvLayer]:
     """The file's convolutions by layer name ("MobilenetV2/Conv", "aspp0", "logits/semantic"),
     found through the graph's CONV_2D / DEPTHWISE_CONV_2D operators (tensor names are fused)."""
-    import tflite
-
     model = _parse(path)
     graph = model.Subgraphs(0)
     kinds = {getattr(tflite.BuiltinOperator, op): op for op in _CONV_OPS}
@@ -204,8 +203,6 @@ def _load(module: nn.Module, new: dict[str, torch.Tensor], path: str | Path) -> 
 
 
 def _parse(path: str | Path):
-    import tflite
-
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -227,8 +224,6 @@ def _parse(path: str | Path):
 def _value(model, tensor) -> np.ndarray | None:
     """A constant tensor's values as float32, dequantised ((q - zero_point) * scale, per tensor
     or per axis); None for activations and types that hold no weights."""
-    import tflite
-
     types = tflite.TensorType
     dtypes = {types.FLOAT32: np.float32, types.FLOAT16: np.float16, types.UINT8: np.uint8,
               types.INT8: np.int8, types.INT32: np.int32}  # fmt: skip

@@ -17,7 +17,7 @@ STAGE_IDS = {"base": 1, "refine": 2}
 
 def default_dataset_fn() -> Callable:
     try:
-        from bgmcli.data import build_dataset
+        from bgmcli.data import build_dataset  # guarded: a build without bgmcli.data
     except ImportError:
         raise BgmError("training data is not available in this version (bgmcli.data)") from None
     return build_dataset

@@ -33,8 +33,8 @@ class StageNet(nn.Module):
         """In stage "refine" the base network's BatchNorm keeps the statistics of stage "base":
         refine batches are small (2-4 crops) and ASPP's pooling branch normalises one value per
         image, so batch statistics there are noise; running statistics updated from them broke
-        inference at HD (alpha MAD 0.39 with running statistics vs 0.035 with batch statistics
-        on the same model). The refiner's BatchNorm sees k patches per image and keeps training.
+        inference at HD (docs/training.md). The refiner's BatchNorm sees k patches per image and
+        keeps training.
         Stage base keeps them too when `freeze_batchnorm` is set.
         """
         super().train(mode)
@@ -52,21 +52,14 @@ class StageNet(nn.Module):
         """What the stage's loss is computed from: (alpha, foreground, error) at the base
         network's resolution in stage base, the whole MattingOutput in stage refine."""
         if self.stage == "base":
-            return self.predict(src, bgr)
+            out = self.model.base(src, bgr)
+            return out.pha_sm, clamp_unit(out.fgr_residual_sm + src), out.err_sm
         return self.model(src, bgr, self.settings)
 
     def loss(self, outputs, true_pha, true_fgr) -> torch.Tensor:
         if self.stage == "base":
             return base_loss(*outputs, true_pha, true_fgr)
         return refine_loss(outputs, true_pha, true_fgr)
-
-    def predict(self, src, bgr):
-        """(alpha, foreground, error) at the stage's output resolution."""
-        if self.stage == "base":
-            out = self.model.base(src, bgr)
-            return out.pha_sm, clamp_unit(out.fgr_residual_sm + src), out.err_sm
-        out = self.model(src, bgr, self.settings)
-        return out.pha, out.fgr, out.err_sm
 
 
 def param_groups(model: nn.Module, stage: str, cfg: StageConfig) -> list[dict]:

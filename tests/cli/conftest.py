@@ -1,4 +1,5 @@
-"""Fixtures of the fault suite: a full disk, a folder that cannot be written."""
+"""Fixtures of the CLI tests: the engine tests' generated media for `bgm matte`; for the fault
+suite a full disk and a folder that cannot be written."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import os
 import subprocess
 
 import pytest
+
+from tests.engine.media import media  # noqa: F401 - a pytest fixture
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread(one_thread):
+    """Tiny frames: every CLI test runs on one torch thread."""
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.cli.faults import bad_png, half_written, refused
-from tests.test_ablate import SMOKE, make_alphamatting_folder
+from tests.ablate.test_workflow import SMOKE, make_alphamatting_folder
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -42,6 +42,7 @@ def official_checkpoint(request, tmp_path_factory):
 FORMS = {"training": {"fast": False}, "fast": {}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", list(FORMS))
 @pytest.mark.parametrize("mode", list(MODES))
 def test_outputs_match_reference(official_checkpoint, mode, form):

@@ -1,6 +1,8 @@
 """Runs that stop part-way (a crash in the model, a bad frame, Ctrl-C, a failing encoder) leave
 nothing under a final name, and say so; existing outputs are refused before any work."""
 
+import dataclasses
+
 import pytest
 
 from bgmcli.engine import matte as matte_module
@@ -80,6 +82,7 @@ def test_a_source_failing_mid_stream_leaves_only_partial_files(media, tmp_path, 
     assert_only_partials(tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", ["truncated", "corrupt"])
 def test_damaged_videos_fail_and_leave_no_final_output(media, tmp_path, clip):
     with pytest.raises(BgmError, match="truncated|corrupt|decode"):
@@ -107,6 +110,7 @@ def test_existing_output_is_refused_before_any_work(media, tmp_path, monkeypatch
     assert existing.read_bytes() == b"earlier result"
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_files_and_folders(media, tmp_path):
     (tmp_path / "clip.pha.mp4").write_bytes(b"earlier result")
     (tmp_path / "short.pha").mkdir()
@@ -115,7 +119,7 @@ def test_overwrite_replaces_files_and_folders(media, tmp_path):
     run_matte(config(media, tmp_path, output_types=("pha",), overwrite=True))
     assert (tmp_path / "clip.pha.mp4").stat().st_size > 1000
     png = config(media, tmp_path, input=media.short, output_types=("pha",), overwrite=True)
-    run_matte(MatteConfig(**{**png.__dict__, "output_format": "png"}))
+    run_matte(dataclasses.replace(png, output_format="png"))
     assert len(list((tmp_path / "short.pha").iterdir())) == 8  # the stale frame is gone
 
 

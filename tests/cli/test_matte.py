@@ -57,6 +57,7 @@ def bad_inputs(media, tmp_path):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
     [
@@ -117,3 +118,42 @@ def test_existing_output_needs_overwrite(capsys, media, tmp_path):
 def test_missing_background_option_is_a_usage_error(capsys, media):
     code, _, err = run_bgm(capsys, "matte", media.short)
     assert code == 2 and "--bg" in err and err.count("\n") == 1
+
+
+def test_another_backbone_with_the_bundled_model_says_what_to_do(capsys, media, tmp_path):
+    code, _, err = run_bgm(
+        capsys, "matte", media.short, "--bg", media.plate, "-o", tmp_path, "--backbone", "resnet50"
+    )
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("bgm: error: the bundled model is mobilenetv2")
+    assert "--checkpoint pytorch_resnet50.pth" in err and "BackgroundMattingV2" in err
+    assert "missing" not in err and "default.pt" not in err
+    assert final_names(tmp_path) == []
+
+
+def test_the_api_and_the_cli_give_the_same_matte(capsys, media, tmp_path):
+    """load_model's defaults are `bgm matte`'s: k and the base scale follow the frame size."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from bgmcli import load_model
+
+    image = media.images / "002.png"
+    code, _, err = run_bgm(
+        capsys, "matte", image, "--bg", media.plate, "-o", tmp_path, "-q",
+        "--checkpoint", media.checkpoint, "--output-types", "pha,ref",
+    )  # fmt: skip
+    assert code == 0, err
+    model = load_model(media.checkpoint)
+
+    def tensor(path):
+        return torch.from_numpy(np.array(Image.open(path).convert("RGB"))).permute(2, 0, 1)[None]
+
+    with torch.inference_mode():
+        out = model(tensor(image) / 255, tensor(media.plate) / 255)
+    cli_pha = np.asarray(Image.open(tmp_path / "002.pha.png")).astype(int)
+    api_pha = (out.pha[0, 0].numpy() * 255).round().astype(int)
+    assert np.abs(cli_pha - api_pha).max() <= 1
+    cli_ref = np.asarray(Image.open(tmp_path / "002.ref.png"))
+    assert (cli_ref > 127).sum() == 16 * out.ref_sm.sum().item()  # the same refined patches

@@ -19,7 +19,7 @@ from bgmcli.model.export import (
     quiet,
     run_onnx,
 )
-from bgmcli.model.settings import parse_resolution
+from bgmcli.model.frame_size import parse_resolution
 from tests.checkpoint_fixtures import lively_model
 from tests.cli_helpers import run_bgm
 

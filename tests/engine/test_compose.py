@@ -7,8 +7,8 @@ from bgmcli.engine.compose import GREEN, open_target, picture, to_uint8
 from bgmcli.engine.matte_config import MatteConfig, parse_output_types, parse_time
 from bgmcli.engine.sources import open_source
 from bgmcli.errors import BgmError
+from bgmcli.model.frame_size import base_scale, default_k, parse_scale
 from bgmcli.model.matting import MattingOutput
-from bgmcli.model.settings import base_scale, default_k, parse_scale
 
 
 def fake_output(height=6, width=10):

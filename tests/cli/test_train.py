@@ -105,11 +105,13 @@ def test_resume_without_a_checkpoint(tmp_path, capsys):
     assert_one_line_error(code, err, "no checkpoint to resume")
 
 
+@pytest.mark.slow
 def test_a_folder_holding_a_run_needs_resume(base_run, capsys):
     code, _, err = run_bgm(capsys, "train", "--preset", "smoke", "--out", base_run)
     assert_one_line_error(code, err, "already holds a training run", "--resume")
 
 
+@pytest.mark.slow
 def test_resume_with_another_architecture(base_run, capsys):
     code, _, err = run_bgm(
         capsys,
@@ -125,6 +127,7 @@ def test_resume_with_another_architecture(base_run, capsys):
     assert_one_line_error(code, err, "another architecture", "resnet50")
 
 
+@pytest.mark.slow
 def test_init_from_a_checkpoint_of_another_architecture(base_run, tmp_path, capsys):
     code, _, err = run_bgm(
         capsys,

@@ -23,6 +23,7 @@ def _smoke(**overrides):
     return build_train_config("smoke", overrides=overrides)
 
 
+@pytest.mark.slow
 def test_validation_loss_falls_on_a_seeded_smoke_run(tmp_path):
     config = _smoke(
         stage="base", base={"steps": 30, "batch": 8, "lr_backbone": 5e-4},
@@ -38,6 +39,7 @@ def test_validation_loss_falls_on_a_seeded_smoke_run(tmp_path):
     assert {"val_loss", "mad", "grad", "fgr_l1", "train_loss"} <= set(rows[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["base", "refine"])
 def test_resume_after_3_steps_gives_the_weights_of_6_straight(tmp_path, stage):
     def config(steps):
@@ -73,6 +75,7 @@ def _stop_after(steps):
     return progress
 
 
+@pytest.mark.slow
 def test_an_interrupted_cosine_schedule_resumes_exactly(tmp_path):
     config = _smoke(stage="base", base={"steps": 6, "schedule": "cosine"}, val_every=3)
     train(config, tmp_path / "straight", device="cpu", dataset_fn=dataset_fn())
@@ -119,6 +122,7 @@ def test_synthetic_data_fields_are_checked():
     assert (recipe.veil_share, recipe.skin_share) == (0.1, 0.2)
 
 
+@pytest.mark.slow
 def test_batchnorm_recalibration_ends_the_stage_and_resumes_exactly(tmp_path):
     config = _smoke(stage="base", base={"steps": 6, "bn_batches": 3}, val_every=3)
     straight = train(config, tmp_path / "straight", device="cpu", dataset_fn=dataset_fn())

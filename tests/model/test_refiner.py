@@ -36,6 +36,7 @@ def _copying_refiner(model, path: str):
     return model
 
 
+@pytest.mark.slow
 @torch.no_grad()
 @pytest.mark.parametrize("fast", [False, True])
 @pytest.mark.parametrize("path", ["full", "half"])

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
-FIXTURES = Path(__file__).with_name("train_fixtures.py")
+FIXTURES = Path(__file__).parents[1] / "train_fixtures.py"
 
 
+@pytest.mark.slow
 def test_two_process_gloo_run_on_the_smoke_preset(tmp_path):
     env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(FIXTURES.parent.parent)}
     args = [str(TORCHRUN), "--standalone", "--nproc_per_node=2", str(FIXTURES), "train",

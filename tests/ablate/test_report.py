@@ -102,6 +102,49 @@ def test_rich_table_best_and_change():
     assert "—" in str(list(tables[0].columns[4].cells)[0])  # NaN fgr_l1
 
 
+def _seeded_rows():
+    """Two seeds per variant, FPS at HD and 4K: the widest cells a study table gets."""
+    rows = []
+    for variant, k in (("k1000", 1000), ("k5000", 5000), ("k10000", 10000)):
+        row = _row("patch-count", variant, "synthetic-hd", k=k, mad=0.013 * 5000 / k,
+                   ref=k == 5000)  # fmt: skip
+        row.update(seeds=2, k_effective=k // 4, fps_hd=30.0 - k / 1000, fps_4k=8.0 - k / 4000)
+        for key in ("mad", "sad", "fgr_l1", "fps", "fps_hd", "fps_4k"):
+            row[f"{key}_min"], row[f"{key}_max"] = row[key] * 0.97, row[key] * 1.02
+        rows.append(row)
+    return rows
+
+
+def test_tables_at_80_columns_show_every_variant_name_whole():
+    tables = study_tables(PATCH, _seeded_rows(), width=80)
+    assert len(tables) > 1  # the metrics did not fit beside the names in one table
+    console = Console(record=True, width=80)
+    for table in tables:
+        console.print(table)
+    text = console.export_text()
+    assert "…" not in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for table in tables:
+        names = [str(cell) for cell in table.columns[0].cells]
+        assert names == ["k1000", "k5000 (ref)", "k10000"]
+    for piece in ("12.50 [12.12–12.75]", "(+400.0%, beyond spread)", "10000", "(eff 2500)"):
+        assert piece in text  # each number and change whole, on one line
+    headers = [column.header for table in tables for column in table.columns[2:]]
+    assert headers.count("MAD ×1e3") == 1 and "FPS 4K" in headers and "refined %" in headers
+    assert "(1/" in tables[0].title and tables[-1].caption and not tables[0].caption
+
+
+def test_fps_timed_on_a_busy_machine_is_marked_and_explained():
+    rows = _rows()
+    rows[2]["warning_fps"] = "other processes kept 1.8 of 2 CPUs busy: figures may be low"
+    (table, _) = study_tables(PATCH, rows)
+    text = _text(table)
+    assert "30.00* ! (+50.0%)" in text  # k1000's FPS
+    assert "! FPS eval of k1000: other processes kept 1.8 of 2 CPUs busy" in table.caption
+    md = markdown_report([PATCH], rows, "# Ablation", [])
+    assert "! FPS eval of k1000: other processes kept 1.8 of 2 CPUs busy" in md
+
+
 def test_markdown_tables_bold_best_and_plot_links(tmp_path):
     (tmp_path / "plots").mkdir()
     for name in ("quality_vs_fps.png", "patch_count.png"):

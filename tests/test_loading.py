@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from bgmcli import load_model
@@ -18,6 +19,7 @@ def test_the_bundled_model_is_half_precision_and_says_how_it_was_made():
     assert BUNDLED_MODEL.stat().st_size < 12 * 2**20
 
 
+@pytest.mark.slow
 def test_load_model_without_a_checkpoint_gives_the_bundled_model_in_fp32():
     model = load_model(refine="error", k=50)
     assert model.config.backbone == "mobilenetv2"

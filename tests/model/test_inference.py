@@ -16,6 +16,7 @@ from tests.conftest import calibrate_random_weights, make_frame_pair
 CPU = torch.device("cpu")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "scale,kernel_size,mode,size",
     [
@@ -59,6 +60,7 @@ def test_fast_form_runs_in_bfloat16_like_the_training_form():
     assert (got.pha.float() - want.pha.float()).abs().mean() < 2e-3
 
 
+@pytest.mark.slow
 def test_refining_in_chunks_gives_the_same_result(monkeypatch):
     torch.manual_seed(0)
     model = build_model(ModelConfig(), InferenceSettings(backbone_scale=0.25, k=100))

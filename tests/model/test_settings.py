@@ -4,7 +4,6 @@ evaluation and `load_model` all take it from bgmcli.model.settings."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -17,7 +16,8 @@ from bgmcli.errors import BgmError
 from bgmcli.loading import build_model, load_model
 from bgmcli.model.config import ModelConfig, model_config
 from bgmcli.model.difference_key import DifferenceKey
-from bgmcli.model.settings import InferenceSettings, base_scale, default_k, resolve
+from bgmcli.model.frame_size import base_scale, default_k
+from bgmcli.model.settings import InferenceSettings, resolve
 
 
 def test_rule_keeps_the_papers_scales_and_grows_on_small_frames():
@@ -81,20 +81,22 @@ def test_load_model_applies_the_rule_to_each_frame(one_thread):
 
 def test_matte_takes_its_defaults_from_the_rule(monkeypatch):
     calls = []
-    monkeypatch.setattr("bgmcli.loading.load_model", lambda *a, **kw: calls.append(kw))
-    info = SimpleNamespace(width=640, height=360)
+    monkeypatch.setattr(matte, "load_model", lambda *a, **kw: calls.append(kw))
     config = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"))
-    matte._load_model(config, info, torch.device("cpu"))
+    matte._load_model(config, torch.device("cpu"))
     given = MatteConfig(input=Path("in.mp4"), background=Path("bg.png"), backbone_scale=0.25, k=9)
-    matte._load_model(given, info, torch.device("cpu"))
-    assert [(c["backbone_scale"], c["k"]) for c in calls] == [(0.5, 556), (0.25, 9)]
+    matte._load_model(given, torch.device("cpu"))
+    # one settings object, passed whole; the model decides what is left None for each frame
+    assert [c["settings"] for c in calls] == [config.settings, given.settings]
+    resolved = [c["settings"].for_frame(640, 360) for c in calls]
+    assert [(s.backbone_scale, s.k) for s in resolved] == [(0.5, 556), (0.25, 9)]
 
 
 def test_bench_takes_its_defaults_from_the_rule():
-    (small, hd) = plan_sweep(resolution=["640x360,hd"])
+    (small, hd) = plan_sweep(resolution=["640x360", "hd"])
     assert (small.backbone_scale, small.k) == (0.5, 556)
     assert (hd.backbone_scale, hd.k) == (0.25, 5000)
-    assert plan_sweep(resolution=["640x360"], backbone_scale=["1/8"])[0].backbone_scale == 0.125
+    assert plan_sweep(resolution=["640x360"], backbone_scale=[0.125])[0].backbone_scale == 0.125
 
 
 def test_evaluation_takes_its_settings_from_the_rule():

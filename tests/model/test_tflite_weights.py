@@ -19,7 +19,7 @@ from bgmcli.model.tflite_weights import load_tflite_weights, read_conv_layers, r
 from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.train_fixtures import use_dataset_fn_in_cli
 
-PRETRAINED = Path(__file__).resolve().parents[2] / "shared" / "pretrained"
+PRETRAINED = Path(__file__).resolve().parents[3] / "shared" / "pretrained"
 DEEPLAB = PRETRAINED / "deeplabv3_mnv2_pascal_quant.tflite"
 DEEPLAB_DM05 = PRETRAINED / "deeplabv3_mnv2_dm05_pascal_quant.tflite"
 CLASSIFIER = PRETRAINED / "mobilenet_v2_1.0_224_quant.tflite"

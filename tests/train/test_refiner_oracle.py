@@ -31,6 +31,7 @@ def batches(steps: int, batch: int, gen: torch.Generator):
         yield {k: torch.stack([s[k] for s in samples]) for k in samples[0]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("residual", [False, True])
 def test_refiner_alone_beats_bilinear_upsampling_inside_its_patches(one_thread, residual):
     torch.manual_seed(0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "interpolate_weights.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "interpolate_weights.py"
 
 
 def _module():

@@ -151,6 +151,7 @@ def test_tangles_are_opaque_where_they_are_dark_and_leave_mixed_unchanged():
     assert any(not torch.equal(mixed[i]["src"], tangled[i]["src"]) for i in range(8))
 
 
+@pytest.mark.slow
 def test_shading_darkens_foregrounds_and_leaves_unshaded_recipes_unchanged():
     plain = _synthetic(length=6)
     unshaded = build_dataset("synthetic", size=SIZE, length=6, seed=0,

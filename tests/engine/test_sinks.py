@@ -37,6 +37,7 @@ def videos(media, tmp_path_factory):
     return out, warnings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "webm"])
 @pytest.mark.parametrize("kind", ALL)
 def test_video_outputs_keep_count_size_rate_and_timestamps(videos, media, fmt, kind):
@@ -51,6 +52,7 @@ def test_video_outputs_keep_count_size_rate_and_timestamps(videos, media, fmt, k
     assert all(abs(t - e) <= tolerance for t, e in zip(times, expected, strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "webm"])
 def test_audio_is_copied_into_com_where_the_container_allows(videos, fmt):
     out, warnings = videos
@@ -63,6 +65,7 @@ def test_audio_is_copied_into_com_where_the_container_allows(videos, fmt):
         assert com_audio == ["aac"] and warnings[fmt] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["mov", "webm"])
 @pytest.mark.parametrize("kind", ["com", "fgr"])
 def test_alpha_survives_in_mov_and_webm(videos, fmt, kind):
@@ -77,6 +80,7 @@ def test_alpha_survives_in_mov_and_webm(videos, fmt, kind):
     assert np.abs(alpha - pha).mean() < (6 if fmt == "webm" else 2)
 
 
+@pytest.mark.slow
 def test_mp4_com_is_opaque_over_green(videos):
     out, _ = videos
     frames, _, _ = decode(out / "clip.com.mp4")
@@ -144,7 +148,23 @@ def test_image_folder_to_png_sequences_by_default(media, tmp_path):
     result, _ = matte(media, tmp_path, input=media.images)
     assert result.frames == 5
     assert final_names(tmp_path) == ["shots.com", "shots.pha"]
-    assert len(list((tmp_path / "shots.pha").iterdir())) == 5
+    names = ["000.png", "001.png", "002.png", "003.png", "004.png"]  # the inputs' own names
+    assert final_names(tmp_path / "shots.pha") == names
+
+
+def test_glob_inputs_keep_their_names(media, tmp_path):
+    matte(media, tmp_path, input=media.images / "00[13].png", output_types=("pha",))
+    assert final_names(tmp_path / "shots.pha") == ["001.png", "003.png"]
+
+
+def test_frame_names_fall_back_when_they_repeat():
+    from pathlib import Path
+
+    from bgmcli.engine.sources import frame_names
+
+    assert frame_names([Path("x/a.jpg"), Path("x/b.png")]) == ("a", "b")
+    assert frame_names([Path("x/a.jpg"), Path("x/a.png")]) == ("a.jpg", "a.png")
+    assert frame_names([Path("x/a.jpg"), Path("y/a.jpg")]) == ()  # numbered 000000.png ...
 
 
 def test_image_folder_to_video_at_the_image_rate(media, tmp_path):
@@ -196,7 +216,8 @@ def test_align_runs_frame_by_frame(media, tmp_path):
 @pytest.mark.parametrize("fmt_name", ["mp4", "mov", "webm"])
 def test_rgb_outputs_keep_their_colours(tmp_path, fmt_name):
     """Planes written by a video sink decode to the colours they had (channel order, range)."""
-    from bgmcli.engine.sinks import FORMATS, Output, open_sink
+    from bgmcli.engine.formats import FORMATS
+    from bgmcli.engine.sinks import Output, open_sink
     from bgmcli.engine.sources import SourceInfo
 
     info = SourceInfo(path=tmp_path / "in.mp4", name="in", kind="video", width=64, height=48,
@@ -223,7 +244,8 @@ def test_rgb_outputs_keep_their_colours(tmp_path, fmt_name):
 def test_grey_outputs_decode_to_the_alpha_written(tmp_path, fmt_name):
     """A matte with 1 px strands of partial alpha survives encoding: full range in, full range
     out, edges kept (mp4 builds its limited-range frames itself; the others go via swscale)."""
-    from bgmcli.engine.sinks import FORMATS, Output, open_sink
+    from bgmcli.engine.formats import FORMATS
+    from bgmcli.engine.sinks import Output, open_sink
     from bgmcli.engine.sources import SourceInfo
 
     info = SourceInfo(path=tmp_path / "in.mp4", name="in", kind="video", width=96, height=64,

@@ -16,7 +16,7 @@ from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.studies import ORDER, load_studies, parse_study
 from bgmcli.cli import app
 from bgmcli.errors import BgmError
-from bgmcli.model.settings import scale_k
+from bgmcli.model.frame_size import scale_k
 from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.conftest import single_thread
 
@@ -139,6 +139,7 @@ def smoke_run(tmp_path_factory):
     return out, args
 
 
+@pytest.mark.slow
 def test_a_run_writes_rows_tables_report_and_plots(smoke_run):
     out, _ = smoke_run
     rows = json.loads((out / "results.json").read_text())
@@ -163,6 +164,7 @@ def test_a_run_writes_rows_tables_report_and_plots(smoke_run):
     assert not list(out.rglob("*.partial"))
 
 
+@pytest.mark.slow
 def test_inference_studies_run_on_the_bundled_model_without_training(smoke_run):
     from bgmcli.loading import BUNDLED_MODEL
 
@@ -179,6 +181,7 @@ def test_inference_studies_run_on_the_bundled_model_without_training(smoke_run):
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_architecture_variants_report_the_mean_and_spread_of_their_seeds(smoke_run):
     out, _ = smoke_run
     rows = json.loads((out / "results.json").read_text())
@@ -198,6 +201,7 @@ def test_architecture_variants_report_the_mean_and_spread_of_their_seeds(smoke_r
     assert "spread)" in report and "[" in report.split("## aspp")[1]
 
 
+@pytest.mark.slow
 def test_a_second_run_skips_finished_variants_and_redoes_a_lost_one(smoke_run, capsys):
     out, args = smoke_run
     (out / "patch-count" / "k5000.json").unlink()
@@ -215,6 +219,7 @@ def test_a_second_run_skips_finished_variants_and_redoes_a_lost_one(smoke_run, c
     assert len(json.loads((out / "results.json").read_text())) == 10
 
 
+@pytest.mark.slow
 def test_a_bare_checkpoint_is_the_inference_studies_model(smoke_run, capsys):
     out, _ = smoke_run
     model = next((out / "checkpoints").glob("mobilenetv2-noaspp-k3-[0-9a-f]*/model.pt"))
@@ -227,6 +232,7 @@ def test_a_bare_checkpoint_is_the_inference_studies_model(smoke_run, capsys):
     assert "the paper" in (out / "given" / "report.md").read_text().lower()
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_the_wrong_architecture_is_refused(smoke_run, capsys):
     out, _ = smoke_run
     aspp_model = next((out / "checkpoints").glob("mobilenetv2-aspp-*/model.pt"))
@@ -288,6 +294,7 @@ def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
         )
 
 
+@pytest.mark.slow
 def test_an_official_pth_can_be_the_inference_studies_model(tmp_path, capsys):
     from tests.checkpoint_fixtures import lively_model, save_official_style
 

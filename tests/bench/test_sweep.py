@@ -38,7 +38,7 @@ def test_rows_are_well_formed():
 
 def test_sweep_is_the_cartesian_product():
     configs = plan_sweep(
-        resolution=["64x48,96x64"], backbone=["mobilenetv2", "resnet50"], batch=["1,2"], iters=1
+        resolution=["64x48", "96x64"], backbone=["mobilenetv2", "resnet50"], batch=[1, 2], iters=1
     )
     got = [(c.resolution, c.backbone, c.batch) for c in configs]
     assert got == [
@@ -67,7 +67,7 @@ def test_table_output(capsys):
         (["--iters", "0"], "--iters must be at least 1"),
         (["--device", "cpu", "--precision", "fp16"], "fp16 is not supported on the CPU"),
         (["--backbone", "vgg16"], "unknown backbone 'vgg16'"),
-        (["--k", "many"], "--k expects integers"),
+        (["--k", "many"], "Invalid value for '--k': 'many' is not a whole number"),
         (["--k", "0"], "k must be a positive integer, got 0"),
         (["--k", "-3"], "k must be a positive integer, got -3"),
         (["--refine", "best"], "unknown refine mode 'best'; known: error, random"),
@@ -89,7 +89,7 @@ def test_paper_defaults():
     assert defaults(1280, 720) == (0.375, round(5000 * 1280 * 720 / (1920 * 1080)))
     assert defaults(2560, 1440)[0] == 0.1875
     assert defaults(640, 360)[0] == 0.5
-    assert plan_sweep(resolution=["4k"], backbone_scale=["1/4"], k=["7"])[0].k == 7
+    assert plan_sweep(resolution=["4k"], backbone_scale=[0.25], k=[7])[0].k == 7
 
 
 def test_refined_fraction_counts_only_in_frame_pixels():

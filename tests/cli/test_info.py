@@ -87,3 +87,19 @@ def test_info_does_not_change_the_checkpoint(ours, capsys):
     info_json(capsys, ours)
     after = torch.load(ours, weights_only=True)["model"]
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_no_argument_describes_the_bundled_model_briefly(capsys):
+    code, out, err = run_bgm(capsys, "info")
+    assert code == 0 and err == ""
+    assert "the bundled model" in out and "default.pt" in out and "mobilenetv2" in out
+    assert "train.refine" not in out  # the training metadata waits for --full
+    assert "more rows of training metadata: --full" in out
+    assert len(out.splitlines()) < 40
+
+
+def test_full_adds_the_config_and_training_metadata(capsys):
+    code, out, _ = run_bgm(capsys, "info", "--full")
+    assert code == 0
+    assert "config kernel_size" in out and "meta train.refine.k" in out
+    assert "--full" not in out

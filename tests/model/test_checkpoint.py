@@ -93,6 +93,7 @@ def test_export_gives_the_same_one_line_errors(tmp_path, capsys):
     assert_one_line_error(*result, "checkpoint not found")
 
 
+@pytest.mark.slow
 def test_the_installed_command_prints_no_traceback(official, tmp_path):
     """End to end, in a fresh interpreter: what a user sees in the terminal."""
     path = write_bad_file("needs code", tmp_path, official)

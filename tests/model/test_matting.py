@@ -24,6 +24,7 @@ def model_with(refine: str = "error", k: int = 50, **arch) -> torch.nn.Module:
     return model.eval()
 
 
+@pytest.mark.slow
 @torch.no_grad()
 @pytest.mark.parametrize("height,width", [(64, 96), (61, 83), (66, 90)])
 def test_output_sizes_match_input_even_when_not_multiples_of_4(height, width):
@@ -36,6 +37,7 @@ def test_output_sizes_match_input_even_when_not_multiples_of_4(height, width):
         assert tensor.min() >= 0 and tensor.max() <= 1
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_none_is_bilinear_upsampling_of_the_coarse_output():
     src, bgr = make_frame_pair(64, 96)
@@ -45,6 +47,7 @@ def test_none_is_bilinear_upsampling_of_the_coarse_output():
     assert out.ref_sm.sum() == 0
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_refinement_changes_exactly_the_selected_patches():
     src, bgr = make_frame_pair(64, 96)
@@ -56,6 +59,7 @@ def test_refinement_changes_exactly_the_selected_patches():
     assert not (changed_patches & ~refined.ref_sm.bool()).any()
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_full_refines_everywhere_and_k_bounds_the_patch_count():
     src, bgr = make_frame_pair(64, 96)
@@ -72,6 +76,7 @@ def test_aspp_ablation_replaces_aspp_by_a_1x1_projection():
         assert model.eval()(src, bgr).pha.shape == (1, 1, 64, 96)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kernel_size", [1, 3])
 def test_kernel_sizes_agree_between_full_and_patch_refinement(kernel_size):
     # Refining every location patch-wise must give what the full-frame refiner computes.
