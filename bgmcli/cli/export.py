@@ -37,9 +37,7 @@ def export(
     verify: Annotated[
         bool, flag("verify", "Run the exported file once and compare it with eager.")
     ] = True,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing file.")
-    ] = False,
+    overwrite: Annotated[bool, flag("overwrite", "Replace an existing file.")] = False,
 ) -> None:
     """Export a checkpoint to TorchScript or ONNX, with its refine settings baked in.
 

@@ -102,25 +102,24 @@ def matte(
     quiet: Quiet = False,
     live: Annotated[
         bool | None,
-        typer.Option(
-            "--live/--no-live",
-            help="Matte frames as they come, dropping stale ones. (default: on for devices and "
-            "URLs, off for files and -)",
-            show_default=False,
+        flag(
+            "live",
+            "Matte frames as they come, dropping stale ones. (default: on for devices and URLs, "
+            "off for files and -)",
         ),
     ] = None,
     preview: Annotated[
         bool,
-        typer.Option(
-            "--preview",
-            help="A window: q quits, b recaptures the plate, a cycles composite / alpha / input.",
+        flag(
+            "preview",
+            "A window: q quits, b recaptures the plate, a cycles composite / alpha / input.",
         ),
     ] = False,  # fmt: skip
     virtual_camera: Annotated[
         bool,
-        typer.Option(
-            "--virtual-camera",
-            help="Send the composite to a virtual camera (Linux: the first v4l2loopback device; "
+        flag(
+            "virtual-camera",
+            "Send the composite to a virtual camera (Linux: the first v4l2loopback device; "
             "macOS, Windows: OBS's, through pyvirtualcam).",
         ),
     ] = False,

@@ -110,12 +110,12 @@ def _model(model, config, info, device, live: bool):
     loading as the config's backbone_scale and k (a model passed in is used as it is)."""
     if model is not None:
         return model, None
-    model = _load_model(config, info, device)
+    model = _load_model(config, device)
     if not live:
         return model, None
     choice = _keep_up(model, config, info, device)
     chosen = replace(config, backbone_scale=choice.backbone_scale, k=choice.k)
-    return _load_model(chosen, info, device), choice
+    return _load_model(chosen, device), choice
 
 
 def _drive(loop: LiveLoop, config, live: bool, report, outputs) -> tuple[str, BgmError | None]:
