@@ -8,6 +8,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -29,6 +30,9 @@ from bgmcli.engine.sinks import (
 from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
 
+if TYPE_CHECKING:
+    from bgmcli.engine.align import AlignmentReport
+
 
 @dataclass(frozen=True)
 class MatteResult:
@@ -39,6 +43,7 @@ class MatteResult:
     outputs: list[Path]
     width: int
     height: int
+    alignment: AlignmentReport | None = None  # what --align found; None when it was off
 
     @property
     def fps(self) -> float:
@@ -73,7 +78,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         )
         check_outputs(outputs, overwrite=config.overwrite)
         background = Background(config.background, info, align=config.align, warn=report.warn)
-        stack.callback(lambda: _warn_if(report, background.close()))
+        stack.callback(lambda: _warn_all(report, background.close()))
         model = model if model is not None else _load_model(config, info, device)
         matter = Matter(
             model, device, dtype,
@@ -97,6 +102,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
             outputs=[o.path for o in outputs],
             width=info.width,
             height=info.height,
+            alignment=background.alignment(),
         )
 
 
@@ -188,6 +194,6 @@ def _audio(config: MatteConfig, info: SourceInfo, fmt, outputs, stack: ExitStack
     return audio
 
 
-def _warn_if(report: Reporter, message: str | None) -> None:
-    if message:
+def _warn_all(report: Reporter, messages: list[str]) -> None:
+    for message in messages:
         report.warn(message)
