@@ -52,7 +52,7 @@ class Aligner:
         self.failed: list[int] = []
         self.uncertain: list[int] = []
         self._why: str | None = None  # why the latest attempt failed; None once one succeeds
-        self._last_why: str | None = None  # why the latest failure failed
+        self._last_why: str | None = None  # the reason of the latest failure, for the report
         self._motion: Motion | None = None  # the estimate in use: the last good one
         self._trusted = True
         self._reference: Grey | None = None  # the frame the estimate in use was made on
