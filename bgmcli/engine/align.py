@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+from PIL import Image
 from threadpoolctl import ThreadpoolController
 
 from bgmcli.engine.registration import Grey, Motion, NoEstimate, camera_moved, estimate
@@ -134,16 +133,24 @@ class Aligner:
 
 
 def warp(plate: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """The plate moved by `matrix` (plate -> frame pixels), bilinear, edges repeated."""
+    """The plate moved by `matrix` (plate -> frame pixels), bilinear, edges repeated. Pillow on
+    uint8 takes about half the time of torch's grid_sample on a CPU, and one thread."""
     height, width = plate.shape[:2]
-    # Pixel centres -> the [-1, 1] coordinates of grid_sample (align_corners=False).
-    norm = np.array([[2 / width, 0, 1 / width - 1], [0, 2 / height, 1 / height - 1], [0, 0, 1]])
-    theta = norm @ np.linalg.inv(matrix) @ np.linalg.inv(norm)
-    image = torch.from_numpy(plate).permute(2, 0, 1)[None].float()
-    grid = F.affine_grid(torch.tensor(theta[None, :2], dtype=torch.float32), list(image.shape),
-                         align_corners=False)  # fmt: skip
-    warped = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    return warped[0].permute(1, 2, 0).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    inverse = np.linalg.inv(matrix)  # frame -> plate, as a warp samples
+    corners = np.array(
+        [[0, 0, 1], [width - 1, 0, 1], [width - 1, height - 1, 1], [0, height - 1, 1]]
+    )
+    reach = (corners @ inverse.T)[:, :2]
+    pad = int(np.ceil(max(0, -reach.min(), (reach - [width - 1, height - 1]).max()))) + 2
+    padded = np.pad(plate, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+    # Pillow maps output to input in pixel-corner coordinates (a pixel's centre is at +0.5).
+    to_padded = np.array([[1, 0, pad + 0.5], [0, 1, pad + 0.5], [0, 0, 1.0]])
+    from_corner = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1.0]])
+    coefficients = (to_padded @ inverse @ from_corner)[:2].ravel()
+    image = Image.fromarray(padded).transform(
+        (width, height), Image.Transform.AFFINE, tuple(coefficients), Image.Resampling.BILINEAR
+    )
+    return np.asarray(image)
 
 
 def _frames(indices: list[int], most: int = 8) -> str:

@@ -4,10 +4,10 @@ cannot be registered are named, not silently mis-matted."""
 
 import numpy as np
 import pytest
-from skimage import data
-from skimage.transform import SimilarityTransform, warp
+from skimage import data, transform
+from skimage.transform import SimilarityTransform
 
-from bgmcli.engine.align import Aligner
+from bgmcli.engine.align import Aligner, warp
 
 PHOTO = data.astronaut()[::2, ::2]  # a real photograph, 256x256
 
@@ -20,7 +20,7 @@ def moved(image, dx=0.0, dy=0.0, angle_deg=0.0, scale=1.0, noise=2.0, seed=0):
         scale=scale, rotation=np.deg2rad(angle_deg)).params @ motion.params)  # fmt: skip
     motion = SimilarityTransform(matrix=SimilarityTransform(
         translation=centre + (dx, dy)).params @ motion.params)  # fmt: skip
-    out = warp(image, motion.inverse, order=3, mode="edge", preserve_range=True)
+    out = transform.warp(image, motion.inverse, order=3, mode="edge", preserve_range=True)
     out += np.random.default_rng(seed).normal(0, noise, out.shape)
     return out.clip(0, 255).round().astype(np.uint8)
 
@@ -84,3 +84,10 @@ def test_a_plate_whose_parts_disagree_is_uncertain():
     aligner(plate, frame)
     (closing,) = aligner.warnings()
     assert closing.startswith("background alignment is uncertain on frame 0 of 1")
+
+
+def test_warp_moves_the_plate_exactly_and_repeats_its_edges():
+    shift = np.array([[1, 0, 3.0], [0, 1, -2.0], [0, 0, 1]])  # 3 px right, 2 px up
+    out = warp(PHOTO, shift)
+    assert np.array_equal(out[:-2, 3:], PHOTO[2:, :-3])
+    assert np.array_equal(out[:, 0], out[:, 3])  # the strip the plate does not show: its edge
