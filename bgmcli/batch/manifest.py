@@ -12,18 +12,20 @@ import yaml
 
 from bgmcli.batch.inputs import VIDEO_SUFFIXES, ShotInput, is_stream
 from bgmcli.engine.images import IMAGE_SUFFIXES
-from bgmcli.engine.matte_config import parse_output_types, parse_time
+from bgmcli.engine.matte_config import ALIGN_MODES, parse_output_types, parse_time
 from bgmcli.errors import BgmError
 from bgmcli.model.frame_size import parse_scale
 
 
-def _flag(text: str) -> bool:
+def _align(text: str) -> str:
+    """--align's choice; yes/no (and true/false) read as on/off, as a spreadsheet writes them."""
     value = str(text).strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{text!r} is not yes or no")
+    value = {"1": "on", "true": "on", "yes": "on", "0": "off", "false": "off", "no": "off"}.get(
+        value, value
+    )
+    if value not in ALIGN_MODES:
+        raise ValueError(f"{text!r} is not one of {', '.join(ALIGN_MODES)}")
+    return value
 
 
 # column -> (MatteConfig field, parser of the cell); `input` and `plate` are handled apart
@@ -34,7 +36,7 @@ OPTION_COLUMNS: dict[str, tuple[str, Callable]] = {
     "output_format": ("output_format", str),
     "start": ("start", lambda v: parse_time(str(v), "start")),
     "duration": ("duration", lambda v: parse_time(str(v), "duration")),
-    "align": ("align", _flag),
+    "align": ("align", _align),
     "refine": ("refine", str),
     "k": ("k", int),
     "backbone_scale": ("backbone_scale", lambda v: parse_scale(str(v))),

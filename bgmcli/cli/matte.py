@@ -81,8 +81,13 @@ def matte(
         ),
     ] = None,
     align: Annotated[
-        bool, typer.Option("--align", help="Register the background to each frame (hand-held).")
-    ] = False,
+        str,
+        typer.Option(
+            metavar="MODE",
+            help="Register the background plate to the frames (hand-held): auto (when it is more "
+            "than 0.3 px off; measured again when the camera moves), on or off.",
+        ),
+    ] = "auto",
     start: Annotated[
         str | None, typer.Option(metavar="TIME", help="Start here: seconds or [HH:]MM:SS.")
     ] = None,
@@ -239,3 +244,26 @@ def _matte_one(config, threads: int | None, quiet: bool) -> None:
             markup=False,
             soft_wrap=True,
         )
+        if result.alignment is not None:
+            console.print(alignment_summary(result.alignment), markup=False, soft_wrap=True)
+
+
+def alignment_summary(report) -> str:
+    """One line: how far the plate was off (shift, rotation, scale) and what was done."""
+    if report.first is None:
+        return (f"background: could not be aligned on any of {report.frames} frames "
+                f"({report.why}); used as it is")  # fmt: skip
+    furthest = report.furthest
+    found = "off by" + (" up to" if report.estimates > 1 else "")
+    if report.aligned == 0:
+        done = f"used as it is (--align auto warps beyond {report.threshold_px:g} px)"
+    elif report.aligned == report.frames:
+        done = "aligned"
+    else:
+        done = f"aligned on {report.aligned} of {report.frames} frames"
+    dx, dy = furthest.shift
+    return (
+        f"background {found} {furthest.offset_px:.2f} px (shift {dx:+.2f}, {dy:+.2f} px, "
+        f"rotation {furthest.rotation_deg:+.2f}°, scale {furthest.scale:.4f}): {done}; "
+        f"{report.estimates} estimate{'s' * (report.estimates != 1)}"
+    )

@@ -1,102 +1,166 @@
-"""--align: register the background plate to each frame of hand-held footage with scikit-image
-(ORB features, RANSAC homography), so that a plate shot from a slightly different spot still fits.
+"""--align: the background plate registered to the frames of hand-held footage. `auto` measures
+how far the plate is off (on the first frame, and again when the camera moves) and warps it only
+when that is more than a fraction of a pixel; `on` always warps it; `off` never looks.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from skimage.color import rgb2gray
-from skimage.feature import ORB, match_descriptors
-from skimage.measure import ransac
-from skimage.transform import ProjectiveTransform, rescale, warp
+from dataclasses import dataclass
 
-WORK_SIZE = 480  # features are found on a copy this wide: fast, and plenty for a homography
-MIN_INLIERS = 12
+import numpy as np
+from PIL import Image
+from threadpoolctl import ThreadpoolController
+
+from bgmcli.engine.registration import Grey, Motion, NoEstimate, camera_moved, estimate
+
+# Misregistration (the plate's furthest corner, frame pixels) above which `auto` warps the plate:
+# below it the model's matte is as clean as with an exact plate, and resampling would only blur
+# the plate (docs/alignment.md has the measurements).
+THRESHOLD_PX = 0.3
+MOVED_PX = 0.25  # the camera moved this far since the estimate in use: estimate again
+# A second group of tiles that puts the plate further off than this from the fit: the estimate
+# cannot be trusted (parallax, or part of the background moved).
+DISAGREEMENT_PX = 1.0
+
+
+@dataclass(frozen=True)
+class AlignmentReport:
+    """What alignment found over a run (frames are counted from the run's first frame)."""
+
+    mode: str
+    threshold_px: float  # auto warps a plate further off than this
+    frames: int
+    aligned: int  # frames given a warped plate
+    estimates: int  # full estimates made (a still camera needs one)
+    first: Motion | None  # the first estimate
+    furthest: Motion | None  # the estimate furthest off
+    failed: tuple[int, ...]  # frames no estimate could be made for
+    why: str | None  # why the latest of them failed
+    uncertain: tuple[int, ...]  # frames whose plate's parts disagree on where it sits
 
 
 class Aligner:
-    """Warps the plate onto each frame; when a frame cannot be registered it reuses the last
-    good registration (or none) and reports it through `warn`."""
+    """Gives each frame its plate, warped where the mode and the measured offset ask for it.
+    A frame that cannot be registered reuses the last good estimate (or none); the first such
+    frame is reported through `warn` at once, all of them by `warnings()` at the end."""
 
-    def __init__(self, warn):
-        self.warn = warn
-        self.frames = self.failures = 0
-        self._last: np.ndarray | None = None  # 3x3, frame pixels -> plate pixels
-        self._plate_key: int | None = None
-        self._plate_features = None
+    def __init__(self, mode: str, warn):
+        self.mode, self.warn = mode, warn
+        self.frames = self.aligned = self.estimates = 0
+        self.first = self.furthest = None
+        self.failed: list[int] = []
+        self.uncertain: list[int] = []
+        self._why: str | None = None  # why the latest attempt failed; None once one succeeds
+        self._last_why: str | None = None  # the reason of the latest failure, for the report
+        self._motion: Motion | None = None  # the estimate in use: the last good one
+        self._trusted = True
+        self._reference: Grey | None = None  # the frame the estimate in use was made on
+        self._plate: tuple[np.ndarray, Grey] | None = None
+        self._warped: tuple[np.ndarray, Motion, np.ndarray] | None = None
+        self._blas = ThreadpoolController()
 
     def __call__(self, plate: np.ndarray, frame: np.ndarray) -> np.ndarray:
-        self.frames += 1
-        matrix, why = self._estimate(plate, frame)
-        if matrix is None:
-            self.failures += 1
-            if self.failures == 1:
-                fallback = "the previous alignment" if self._last is not None else "it unaligned"
-                self.warn(
-                    f"cannot align the background to frame {self.frames - 1} ({why}); "
-                    f"using {fallback} (further failures are counted at the end)"
-                )
-            matrix = self._last
-        else:
-            self._last = matrix
-        if matrix is None:
+        # One BLAS thread: the tiles' small products only lose time to threads, and the
+        # model's threads need the cores.
+        with self._blas.limit(limits=1, user_api="blas"):
+            index, self.frames = self.frames, self.frames + 1
+            grey = Grey.of(frame)
+            if self._needs_estimate(plate, grey):
+                self._estimate(plate, grey, index)
+            if self._why is not None:
+                self.failed.append(index)
+            elif not self._trusted:
+                self.uncertain.append(index)
+            return self._plate_for(plate)
+
+    def _needs_estimate(self, plate: np.ndarray, grey: Grey) -> bool:
+        if self._reference is None:
+            return True  # the first frame, or no estimate has succeeded yet
+        if self._plate is not None and self._plate[0] is not plate:  # a video plate moves on
+            return True
+        return camera_moved(self._reference, grey, MOVED_PX)
+
+    def _estimate(self, plate: np.ndarray, grey: Grey, index: int) -> None:
+        self.estimates += 1
+        if self._plate is None or self._plate[0] is not plate:
+            self._plate = (plate, Grey.of(plate))
+        height, width = plate.shape[:2]
+        try:
+            motion = estimate(self._plate[1], grey, width, height)
+        except NoEstimate as exc:
+            if self._why is None and not self.failed:
+                fallback = "the previous alignment" if self._motion else "the plate unaligned"
+                self.warn(f"cannot align the background to frame {index} ({exc}); using "
+                          f"{fallback} (every such frame is named at the end)")  # fmt: skip
+            self._why = self._last_why = str(exc)
+            self._reference = None  # try again on the next frame
+            return
+        self._why, self._motion, self._reference = None, motion, grey
+        self._trusted = motion.disagreement_px <= DISAGREEMENT_PX
+        self.first = self.first or motion
+        if self.furthest is None or motion.offset_px > self.furthest.offset_px:
+            self.furthest = motion
+
+    def _plate_for(self, plate: np.ndarray) -> np.ndarray:
+        motion = self._motion
+        if motion is None or (self.mode == "auto" and motion.offset_px <= THRESHOLD_PX):
             return plate
-        warped = warp(plate, ProjectiveTransform(matrix), order=1, mode="edge", preserve_range=True)
-        return warped.round().astype(np.uint8)
+        self.aligned += 1
+        if self._warped is None or self._warped[0] is not plate or self._warped[1] is not motion:
+            self._warped = (plate, motion, warp(plate, motion.matrix))
+        return self._warped[2]
 
-    def summary(self) -> str | None:
-        if self.failures > 1:
-            return f"background alignment failed on {self.failures} of {self.frames} frames"
-        return None
-
-    def _estimate(self, plate: np.ndarray, frame: np.ndarray):
-        scale = min(1.0, WORK_SIZE / max(frame.shape[:2]))
-        if self._plate_key != id(plate):  # a still plate is described once
-            self._plate_key, self._plate_features = id(plate), _features(plate, scale)
-        ours, theirs = _features(frame, scale), self._plate_features
-        if ours is None or theirs is None:
-            return None, "too few features"
-        matches = match_descriptors(ours[1], theirs[1], cross_check=True, max_ratio=0.8)
-        if len(matches) < MIN_INLIERS:
-            return None, f"only {len(matches)} matching features"
-        # (row, col) -> (x, y); the transform maps frame pixels to plate pixels, as warp wants.
-        src = ours[0][matches[:, 0]][:, ::-1]
-        dst = theirs[0][matches[:, 1]][:, ::-1]
-        model, inliers = ransac(
-            (src, dst), ProjectiveTransform, min_samples=4, residual_threshold=2.0,
-            max_trials=500, rng=0,
+    def report(self) -> AlignmentReport:
+        return AlignmentReport(
+            mode=self.mode, threshold_px=THRESHOLD_PX, frames=self.frames, aligned=self.aligned,
+            estimates=self.estimates,
+            first=self.first, furthest=self.furthest,
+            failed=tuple(self.failed), why=self._last_why, uncertain=tuple(self.uncertain),
         )  # fmt: skip
-        if model is None or inliers is None or inliers.sum() < MIN_INLIERS:
-            return None, "no consistent homography"
-        to_small = np.diag([scale, scale, 1.0])
-        matrix = np.linalg.inv(to_small) @ model.params @ to_small
-        if not _plausible(matrix, frame.shape):
-            return None, "implausible homography"
-        return matrix, None
+
+    def warnings(self) -> list[str]:
+        """The closing warnings: every frame whose alignment failed or is uncertain."""
+        said = []
+        if self.failed:
+            said.append(f"background alignment failed on {_frames(self.failed)} of {self.frames} "
+                        f"({self._last_why}): the plate was used unaligned or as last "
+                        f"aligned there")  # fmt: skip
+        if self.uncertain:
+            said.append(f"background alignment is uncertain on {_frames(self.uncertain)} of "
+                        f"{self.frames}: the plate's parts disagree on where it sits (parallax: "
+                        f"shot from elsewhere, or the background changed)")  # fmt: skip
+        return said
 
 
-def _features(image: np.ndarray, scale: float):
-    gray = rgb2gray(image)
-    if scale < 1.0:
-        gray = rescale(gray, scale, anti_aliasing=True)
-    orb = ORB(n_keypoints=800, fast_threshold=0.05)
-    try:
-        orb.detect_and_extract(gray)
-    except RuntimeError:  # no keypoints at all (a flat image)
-        return None
-    if len(orb.keypoints) < MIN_INLIERS:
-        return None
-    return orb.keypoints, orb.descriptors
+def warp(plate: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The plate moved by `matrix` (plate -> frame pixels), bilinear, edges repeated. Pillow on
+    uint8 takes about half the time of torch's grid_sample on a CPU, and one thread."""
+    height, width = plate.shape[:2]
+    inverse = np.linalg.inv(matrix)  # frame -> plate, as a warp samples
+    corners = np.array(
+        [[0, 0, 1], [width - 1, 0, 1], [width - 1, height - 1, 1], [0, height - 1, 1]]
+    )
+    reach = (corners @ inverse.T)[:, :2]
+    pad = int(np.ceil(max(0, -reach.min(), (reach - [width - 1, height - 1]).max()))) + 2
+    padded = np.pad(plate, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+    # Pillow maps output to input in pixel-corner coordinates (a pixel's centre is at +0.5).
+    to_padded = np.array([[1, 0, pad + 0.5], [0, 1, pad + 0.5], [0, 0, 1.0]])
+    from_corner = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1.0]])
+    coefficients = (to_padded @ inverse @ from_corner)[:2].ravel()
+    image = Image.fromarray(padded).transform(
+        (width, height), Image.Transform.AFFINE, tuple(coefficients), Image.Resampling.BILINEAR
+    )
+    return np.asarray(image)
 
 
-def _plausible(matrix: np.ndarray, shape) -> bool:
-    """A plate shot from nearly the same spot maps the frame to a similar-sized quadrilateral."""
-    height, width = shape[:2]
-    corners = np.array([[0, 0, 1], [width, 0, 1], [width, height, 1], [0, height, 1]], float)
-    mapped = corners @ matrix.T
-    if np.any(mapped[:, 2] <= 1e-6):
-        return False
-    xy = mapped[:, :2] / mapped[:, 2:]
-    x, y = xy[:, 0], xy[:, 1]
-    area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))  # shoelace
-    return 0.5 < area / (width * height) < 2.0
+def _frames(indices: list[int], most: int = 8) -> str:
+    """[0, 1, 2, 5] -> 'frames 0-2, 5' (the first `most` runs, then how many frames in all)."""
+    runs, begin = [], indices[0]
+    for prev, cur in zip(indices, indices[1:] + [None], strict=True):
+        if cur != prev + 1:
+            runs.append(f"{begin}-{prev}" if prev > begin else f"{begin}")
+            begin = cur
+    text = ", ".join(runs[:most]) + (", ..." if len(runs) > most else "")
+    return f"frame{'s' * (len(indices) > 1)} {text}" + (
+        f" ({len(indices)} frames)" if len(runs) > most else ""
+    )

@@ -79,13 +79,13 @@ class Plate:
 class Background:
     """The plate for each frame: constant (`static`), or per frame for a video or --align."""
 
-    def __init__(self, path: Path | np.ndarray, info: SourceInfo, *, align: bool, warn):
+    def __init__(self, path: Path | np.ndarray, info: SourceInfo, *, align: str, warn):
         self.plate = Plate(path, info, what="background", warn=warn)
         self.aligner = None
-        if align:
+        if align != "off":
             from bgmcli.engine.align import Aligner  # scikit-image: 1.5 s to import, so only here
 
-            self.aligner = Aligner(warn)
+            self.aligner = Aligner(align, warn)
 
     @property
     def static(self) -> np.ndarray | None:
@@ -96,7 +96,11 @@ class Background:
         plate = self.plate.next()
         return plate if self.aligner is None else self.aligner(plate, frame)
 
-    def close(self) -> str | None:
-        """Closes the plate; returns a closing warning (alignment failures), if any."""
+    def alignment(self):
+        """What --align found (an AlignmentReport), or None when it was off."""
+        return self.aligner.report() if self.aligner is not None else None
+
+    def close(self) -> list[str]:
+        """Closes the plate; returns the closing warnings (frames alignment failed on), if any."""
         self.plate.close()
-        return self.aligner.summary() if self.aligner is not None else None
+        return self.aligner.warnings() if self.aligner is not None else []

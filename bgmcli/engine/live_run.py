@@ -21,7 +21,7 @@ from bgmcli.engine.keep_up import LiveChoice, choose
 from bgmcli.engine.live import LatencyLog, LiveFeed
 from bgmcli.engine.live_loop import LiveLoop
 from bgmcli.engine.live_outputs import plan_live_outputs
-from bgmcli.engine.matte import MatteResult, _load_model, _on_device, _stopped, _warn_if
+from bgmcli.engine.matte import MatteResult, _load_model, _on_device, _stopped, _warn_all
 from bgmcli.engine.pipeline import Matter
 from bgmcli.engine.plate_capture import capture_plate, save_plate
 from bgmcli.engine.source import open_input
@@ -62,7 +62,7 @@ def run_live(config, report, *, model=None) -> MatteResult:
             plate if plate is not None else config.background, info, align=config.align,
             warn=report.warn,
         )  # fmt: skip
-        stack.callback(lambda: _warn_if(report, background.close()))
+        stack.callback(lambda: _warn_all(report, background.close()))
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         model, choice = _model(model, config, info, device, live)
         matter = Matter(

@@ -8,6 +8,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -31,6 +32,9 @@ from bgmcli.engine.sources import SourceInfo, open_source
 from bgmcli.errors import BgmError
 from bgmcli.loading import load_model
 
+if TYPE_CHECKING:
+    from bgmcli.engine.align import AlignmentReport
+
 
 @dataclass(frozen=True)
 class MatteResult:
@@ -42,6 +46,7 @@ class MatteResult:
     width: int
     height: int
     live: object = None  # live_run.LiveStats for runs through the live loop
+    alignment: AlignmentReport | None = None  # what --align found; None when it was off
 
     @property
     def fps(self) -> float:
@@ -81,7 +86,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         )
         check_outputs(outputs, overwrite=config.overwrite)
         background = Background(config.background, info, align=config.align, warn=report.warn)
-        stack.callback(lambda: _warn_if(report, background.close()))
+        stack.callback(lambda: _warn_all(report, background.close()))
         model = model if model is not None else _load_model(config, device)
         matter = Matter(
             model, device, dtype,
@@ -105,6 +110,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
             outputs=[o.path for o in outputs],
             width=info.width,
             height=info.height,
+            alignment=background.alignment(),
         )
 
 
@@ -195,6 +201,6 @@ def _audio(config: MatteConfig, info: SourceInfo, fmt, outputs, stack: ExitStack
     return audio
 
 
-def _warn_if(report: Reporter, message: str | None) -> None:
-    if message:
+def _warn_all(report: Reporter, messages: list[str]) -> None:
+    for message in messages:
         report.warn(message)

@@ -15,6 +15,7 @@ from bgmcli.errors import BgmError
 from bgmcli.model.settings import InferenceSettings
 
 OUTPUT_TYPES = ("com", "pha", "fgr", "err", "ref")
+ALIGN_MODES = ("auto", "on", "off")  # what --align takes (bgmcli.engine.align)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,7 +28,7 @@ class MatteConfig:
     output_types: tuple[str, ...] = ("com", "pha")
     output_format: str | None = None  # None: mp4 for a video input, png for images
     target: str | None = None  # None: green, or transparent where the format has alpha
-    align: bool = False
+    align: str = "auto"  # auto, on or off (bgmcli.engine.align)
     start: float | None = None  # seconds
     duration: float | None = None  # seconds
     checkpoint: Path | None = None  # None: the bundled model
@@ -63,6 +64,8 @@ class MatteConfig:
             raise BgmError(
                 f"unknown output format {self.output_format!r}; known: {', '.join(OUTPUT_FORMATS)}"
             )
+        if self.align not in ALIGN_MODES:
+            raise BgmError(f"--align must be one of {', '.join(ALIGN_MODES)}, got {self.align!r}")
         self.settings  # noqa: B018 - built now: a bad --refine, --k or --backbone-scale, one line
         if self.batch < 1:
             raise BgmError(f"--batch must be at least 1, got {self.batch}")

@@ -28,7 +28,7 @@ def test_a_csv_row_carries_its_plate_target_and_options(project):
     assert first.shot.input == project / "shots/a.mp4" and first.shot.name == "a"
     assert first.plate == project / "plates/a.png"
     assert first.options == {
-        "target": "#0047AB", "output_types": ("com",), "k": 50, "align": True, "start": 0.5,
+        "target": "#0047AB", "output_types": ("com",), "k": 50, "align": "on", "start": 0.5,
         "outdir": project / "out/a",
     }  # fmt: skip
     assert second.options == {} and second.plate == project / "plates/b.png"

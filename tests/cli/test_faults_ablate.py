@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.cli.faults import bad_png, half_written, refused
 from tests.ablate.test_workflow import SMOKE, make_alphamatting_folder
+from tests.cli.faults import bad_png, half_written, refused
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -11,8 +11,8 @@ import torch
 from bgmcli.model.checkpoint import save_checkpoint
 from tests.checkpoint_fixtures import lively_model
 from tests.cli.faults import ODD_CHECKPOINTS, half_written, odd_checkpoint, refused, snapshot
-from tests.cli_helpers import run_bgm
 from tests.cli.test_train import base_run, stand_in_data  # noqa: F401 (fixtures)
+from tests.cli_helpers import run_bgm
 
 BASE = ["--preset", "smoke", "--stage", "base", "--device", "cpu", "--quiet"]
 

@@ -18,7 +18,19 @@ def test_matte_writes_outputs_and_a_summary_line(capsys, media, tmp_path):
     assert code == 0, err
     assert final_names(tmp_path) == ["short.com.mp4", "short.pha.mp4"]
     summary = out.strip().splitlines()
-    assert len(summary) == 1 and "8 frames (160x120)" in summary[0] and "fps" in summary[0]
+    assert len(summary) == 2 and "8 frames (160x120)" in summary[0] and "fps" in summary[0]
+    # --align auto by default: what it measured, and that the plate was left as it is
+    assert summary[1].startswith("background off by 0.") and "rotation" in summary[1]
+    assert (" scale 0.99" in summary[1] or " scale 1.00" in summary[1]) and summary[1].endswith(
+        "used as it is (--align auto warps beyond 0.3 px); 1 estimate"
+    )
+
+
+def test_align_takes_auto_on_or_off(capsys, media, tmp_path):
+    code, out, _ = matte(capsys, media, tmp_path, "--align", "off")
+    assert code == 0 and len(out.strip().splitlines()) == 1  # nothing measured, nothing said
+    code, _, err = matte(capsys, media, tmp_path, "--align", "true")
+    assert code == 2 and err == "bgm: error: --align must be one of auto, on, off, got 'true'\n"
 
 
 def test_quiet_prints_nothing(capsys, media, tmp_path):
@@ -32,7 +44,11 @@ def test_warnings_are_one_line_each(capsys, media, tmp_path):
         "--checkpoint", media.checkpoint, "--k", "100",
     )  # fmt: skip
     assert code == 0
-    assert err.startswith("bgm: warning: background") and err.count("\n") == 1
+    # the resize, then --align auto on the upscaled 80x60 JPEG: first failure, then all named
+    lines = err.splitlines()
+    assert lines[0].startswith("bgm: warning: background") and "80x60" in lines[0]
+    assert len(lines) == err.count("\n") == 3
+    assert all(line.startswith("bgm: warning: ") for line in lines)
 
 
 def bad_inputs(media, tmp_path):

@@ -11,17 +11,21 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 NTSC_FILM = Fraction(24000, 1001)
 
 
 def plate(height: int, width: int) -> np.ndarray:
-    """A smooth, textured 'room': something the model has to tell apart from the subject."""
+    """A smooth, textured 'room': something the model has to tell apart from the subject, with
+    enough fine texture (a seeded rough wall) for --align to find where the plate sits."""
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     red = 120 + 60 * np.sin(x / 9.0)
     green = 100 + 50 * np.cos(y / 7.0)
     blue = 90 + 40 * np.sin((x + y) / 13.0)
-    return np.stack([red, green, blue], -1).clip(0, 255).astype(np.uint8)
+    rough = ndimage.gaussian_filter(np.random.default_rng(7).normal(0, 1, (height, width)), 1.2)
+    wall = 40 * rough / rough.std()
+    return (np.stack([red, green, blue], -1) + wall[..., None]).clip(0, 255).astype(np.uint8)
 
 
 def frame(index: int, bgr: np.ndarray) -> np.ndarray:

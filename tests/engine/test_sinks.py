@@ -133,7 +133,8 @@ def test_start_and_duration_trim_video_and_audio(media, tmp_path):
 
 
 def test_background_of_another_size_is_resized_with_a_warning(media, tmp_path):
-    result, recorder = matte(media, tmp_path, input=media.short, background=media.small_plate)
+    result, recorder = matte(media, tmp_path, input=media.short, background=media.small_plate,
+                             align="off")  # fmt: skip
     assert result.frames == 8
     assert len(recorder.warnings) == 1 and "80x60" in recorder.warnings[0]
 
@@ -207,10 +208,18 @@ def test_bf16_runs_under_autocast_on_the_cpu(media, tmp_path):
     assert result.frames == 6
 
 
-def test_align_runs_frame_by_frame(media, tmp_path):
-    result, recorder = matte(media, tmp_path, input=media.short, output_types=("pha",), align=True)
-    assert result.frames == 8
-    assert all("align" in w for w in recorder.warnings)
+@pytest.mark.parametrize("align", ["auto", "on"])
+def test_align_measures_the_plate_and_reports_it(media, tmp_path, align):
+    result, recorder = matte(media, tmp_path, input=media.short, output_types=("pha",), align=align)
+    report = result.alignment
+    assert result.frames == report.frames == 8 and recorder.warnings == []
+    assert report.estimates == 1 and report.first.offset_px < report.threshold_px  # its own plate
+    assert report.aligned == (8 if align == "on" else 0)
+
+
+def test_align_off_leaves_the_plate_alone(media, tmp_path):
+    result, _ = matte(media, tmp_path, input=media.short, output_types=("pha",), align="off")
+    assert result.alignment is None
 
 
 @pytest.mark.parametrize("fmt_name", ["mp4", "mov", "webm"])
