@@ -114,7 +114,8 @@ def test_one_file_with_a_plate_folder_runs_as_a_single_shot(capsys, checkpoint, 
     )
     assert code == 0, err
     assert final_names(out) == ["b.com.mp4", "b.pha.mp4"]  # no batch.json
-    assert len(stdout.strip().splitlines()) == 1 and "3 frames (64x48)" in stdout
+    lines = stdout.strip().splitlines()  # the summary, and what --align auto found
+    assert len(lines) == 2 and "3 frames (64x48)" in lines[0] and "background" in lines[1]
 
 
 def make_small_plate():

@@ -99,7 +99,12 @@ def test_capture_takes_the_plate_from_an_empty_start(capsys, media, tmp_path):
     assert f"plate {saved}" in out
     from bgmcli.engine.images import read_image
 
-    error = np.abs(read_image(saved).astype(int) - plate(120, 160).astype(int)).max(-1)
+    from scipy.ndimage import uniform_filter
+
+    def smooth(image):  # the plate's grain does not survive MPEG-2: compare what does
+        return uniform_filter(image.astype(float), size=(5, 5, 1))
+
+    error = np.abs(smooth(read_image(saved)) - smooth(plate(120, 160))).max(-1)
     # the room (MPEG-2's 4:2:0 colour moves its fine stripes a little), without the subject:
     # the subject's disc would differ by 60 to 150 over a sixth of the frame
     assert (error > 50).mean() < 0.005 and error.mean() < 12
