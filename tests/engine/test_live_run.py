@@ -97,9 +97,9 @@ def test_capture_takes_the_plate_from_an_empty_start(capsys, media, tmp_path):
     assert "background capture in 3 s" in err and "background plate saved" in err
     saved = tmp_path / f"udp_127.0.0.1_{feed.port}.plate.png"
     assert f"plate {saved}" in out
-    from bgmcli.engine.images import read_image
-
     from scipy.ndimage import uniform_filter
+
+    from bgmcli.engine.images import read_image
 
     def smooth(image):  # the plate's grain does not survive MPEG-2: compare what does
         return uniform_filter(image.astype(float), size=(5, 5, 1))
