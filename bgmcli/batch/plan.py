@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bgmcli.batch import MISSING_INPUT
 from bgmcli.batch.inputs import ShotInput, expand_inputs
 from bgmcli.batch.manifest import read_manifest
 from bgmcli.batch.plates import match_plate, plate_files
@@ -32,7 +33,7 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
     if manifest is not None and inputs:
         raise BgmError("give INPUT paths or --manifest, not both")
     if manifest is None and not inputs:
-        raise BgmError("missing INPUT: a video, images, a folder or glob of videos, or --manifest")
+        raise BgmError(MISSING_INPUT)
     if manifest is not None:
         rows = read_manifest(manifest, have_bg=bg is not None)
         pairs = [(row.shot, row.plate, row.options) for row in rows]

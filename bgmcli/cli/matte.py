@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from bgmcli.batch import MISSING_INPUT
 from bgmcli.cli.app import app, console, err_console
 from bgmcli.cli.options import (
     Backbone,
@@ -178,7 +179,7 @@ def matte(
     """Matte a video, images or a live source against a clean background plate: alpha,
     foreground, composite; into files, a stream, a window or a virtual camera."""
     if not inputs and manifest is None:  # before the library (and torch) is imported
-        raise BgmError("missing INPUT: a video, images, a folder or glob of videos, or --manifest")
+        raise BgmError(MISSING_INPUT)
     # here, not at the top: `bgm --help` imports every command, and the library imports torch
     from bgmcli.batch.plan import parse_shard, plan_shots, report_path, select_shard
     from bgmcli.batch.ray_backend import parse_cluster
