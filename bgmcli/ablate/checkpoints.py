@@ -31,7 +31,7 @@ _LATER_FIELDS = {
     name: getattr(TrainConfig(), name)
     for name in (
         "synthetic_shapes", "plate_misalign", "plate_misalign_share", "foreground_shading",
-        "synthetic_veil_share", "synthetic_skin_share",
+        "synthetic_veil_share", "synthetic_skin_share", "plate_jitter",
     )
 }  # fmt: skip
 _LATER_MODEL_FIELDS = {"refiner_residual": False}

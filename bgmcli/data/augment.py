@@ -165,7 +165,11 @@ def cast_shadow(live: torch.Tensor, pha: torch.Tensor, rng: np.random.Generator)
 
 
 def perturb_plate(
-    bgr: torch.Tensor, rng: np.random.Generator, misalign: float = 1.0, share: float = 0.7
+    bgr: torch.Tensor,
+    rng: np.random.Generator,
+    misalign: float = 1.0,
+    share: float = 0.7,
+    jitter: float = 0.18,
 ) -> torch.Tensor:
     """The plate given to the model: the live background misaligned, recoloured, blurred, noisy.
 
@@ -188,7 +192,7 @@ def perturb_plate(
         bgr = warp(bgr, m, (h, w), padding="reflection")
     if rng.random() < 0.3:
         bgr = blur(bgr, passes=int(rng.integers(1, 3)))
-    bgr = color_jitter(bgr, rng, amount=0.18, hue=0.02)
+    bgr = color_jitter(bgr, rng, amount=jitter, hue=0.02)
     return add_noise(bgr, rng, rng.uniform(0.0, 0.02))
 
 
@@ -231,12 +235,13 @@ def compose_sample(
     augment: bool = True,
     misalign: float = 1.0,
     misalign_share: float = 0.7,
+    plate_jitter: float = 0.18,
 ) -> dict[str, torch.Tensor]:
     """The training dict: src over the live background (shadowed), bgr the perturbed plate."""
     plate = live
     if augment:
         fgr = color_jitter(fgr, rng, amount=0.15, hue=0.03)
-        plate = perturb_plate(live, rng, misalign, misalign_share)
+        plate = perturb_plate(live, rng, misalign, misalign_share, plate_jitter)
         if rng.random() < 0.3:
             live = cast_shadow(live, pha, rng)
     src = fgr * pha + live * (1 - pha)

@@ -14,7 +14,8 @@ class SampleRecipe:
     darkened by a shading field, as real subjects are in their folds and between their strands.
     `veil_share`: the fraction of subjects with a smooth semi-transparent veil over them.
     `skin_share`: the fraction of foregrounds that are smooth, shaded and nearly textureless
-    (skin, plain cloth, painted surfaces), opaque like any other foreground.
+    (skin, plain cloth, painted surfaces), opaque like any other foreground. `plate_jitter`: the
+    plate's colour jitter (brightness, contrast, saturation 1 +- this).
     The defaults draw the samples of the first versions, bit for bit (evaluation sets too)."""
 
     shapes: str = "blobs"
@@ -23,6 +24,7 @@ class SampleRecipe:
     shading: float = 0.0
     veil_share: float = 0.3
     skin_share: float = 0.0
+    plate_jitter: float = 0.18
 
 
 # the samples of the first versions (and of every evaluation set)

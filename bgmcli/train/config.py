@@ -112,6 +112,9 @@ class TrainConfig:
     # the fractions of synthetic subjects with a veil, and of smooth skin-like foregrounds
     synthetic_veil_share: float = 0.3
     synthetic_skin_share: float = 0.0
+    # colour jitter of the training plates (brightness, contrast, saturation 1 +- this): the
+    # official code's 0.18 stands for a plate shot under other light
+    plate_jitter: float = 0.18
     seed: int = 0
     val_every: int = 100
     val_samples: int = 8
@@ -131,7 +134,8 @@ class TrainConfig:
             raise BgmError(
                 f"plate_misalign_share must be between 0 and 1, got {self.plate_misalign_share!r}"
             )
-        for name in ("foreground_shading", "synthetic_veil_share", "synthetic_skin_share"):
+        shares = ("foreground_shading", "synthetic_veil_share", "synthetic_skin_share")
+        for name in (*shares, "plate_jitter"):
             if not 0 <= getattr(self, name) <= 1:
                 raise BgmError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         for name in ("data_length", "val_every", "val_samples"):
@@ -175,7 +179,8 @@ class TrainConfig:
                             misalign_share=self.plate_misalign_share,
                             shading=self.foreground_shading,
                             veil_share=self.synthetic_veil_share,
-                            skin_share=self.synthetic_skin_share)  # fmt: skip
+                            skin_share=self.synthetic_skin_share,
+                            plate_jitter=self.plate_jitter)  # fmt: skip
 
     def settings(self, stage: StageConfig) -> InferenceSettings:
         """What the model runs with in `stage` (training and validation): a fixed k per crop."""

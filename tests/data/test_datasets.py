@@ -341,3 +341,24 @@ def test_bad_backgrounds_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(BgmError, match="empty"):
         _folders(tmp_path, backgrounds=str(tmp_path / "empty"))
+
+
+def test_plate_jitter_sets_how_far_the_plate_colour_strays_from_the_live_background():
+    plain = _synthetic(length=6)
+    same = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                         recipe=SampleRecipe(plate_jitter=0.18))  # fmt: skip
+    assert all(torch.equal(plain[i]["bgr"], same[i]["bgr"]) for i in range(6))
+    aligned = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                            recipe=SampleRecipe(misalign_share=0.0))  # fmt: skip
+    calm = build_dataset("synthetic", size=SIZE, length=6, seed=0,
+                         recipe=SampleRecipe(plate_jitter=0.0, misalign_share=0.0))  # fmt: skip
+
+    def stray(data) -> float:  # the plate against the frame where the frame shows background
+        total = []
+        for i in range(6):
+            item = data[i]
+            clear = item["true_pha"][0] == 0
+            total.append((item["src"] - item["bgr"]).abs().mean(0)[clear])
+        return float(torch.cat(total).mean())
+
+    assert stray(calm) < 0.5 * stray(aligned)
