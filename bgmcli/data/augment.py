@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bgmcli.data.recipe import FIRST_RECIPE, SampleRecipe
+
 Size = tuple[int, int]
 
 
@@ -233,16 +235,17 @@ def compose_sample(
     live: torch.Tensor,
     rng: np.random.Generator,
     augment: bool = True,
-    misalign: float = 1.0,
-    misalign_share: float = 0.7,
-    plate_jitter: float = 0.18,
+    recipe: SampleRecipe = FIRST_RECIPE,
 ) -> dict[str, torch.Tensor]:
     """The training dict: src over the live background (shadowed), bgr the perturbed plate."""
     plate = live
     if augment:
         fgr = color_jitter(fgr, rng, amount=0.15, hue=0.03)
-        plate = perturb_plate(live, rng, misalign, misalign_share, plate_jitter)
-        if rng.random() < 0.3:
+        plate = perturb_plate(
+            live, rng, recipe.misalign, recipe.misalign_share, recipe.plate_jitter
+        )
+        # drawn always, so that every share keeps the later draws as they were
+        if rng.random() < recipe.shadow_share:
             live = cast_shadow(live, pha, rng)
     src = fgr * pha + live * (1 - pha)
     if augment:

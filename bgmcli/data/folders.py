@@ -197,6 +197,4 @@ class FolderDataset(Dataset):
             fgr, pha = augment.fit(fgr, pha, self.size)
         live = self._background(rng)
         fgr, pha = fgr.clamp(0, 1), pha.clamp(0, 1)
-        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.recipe.misalign,
-                                      self.recipe.misalign_share,
-                                      self.recipe.plate_jitter)  # fmt: skip
+        return augment.compose_sample(fgr, pha, live, rng, self.augment, self.recipe)

@@ -15,7 +15,9 @@ class SampleRecipe:
     `veil_share`: the fraction of subjects with a smooth semi-transparent veil over them.
     `skin_share`: the fraction of foregrounds that are smooth, shaded and nearly textureless
     (skin, plain cloth, painted surfaces), opaque like any other foreground. `plate_jitter`: the
-    plate's colour jitter (brightness, contrast, saturation 1 +- this).
+    plate's colour jitter (brightness, contrast, saturation 1 +- this). `shadow_share`: the
+    fraction of samples in which the subject casts a shadow on the live background (and not on
+    the plate).
     The defaults draw the samples of the first versions, bit for bit (evaluation sets too)."""
 
     shapes: str = "blobs"
@@ -25,6 +27,7 @@ class SampleRecipe:
     veil_share: float = 0.3
     skin_share: float = 0.0
     plate_jitter: float = 0.18
+    shadow_share: float = 0.3
 
 
 # the samples of the first versions (and of every evaluation set)

@@ -229,8 +229,7 @@ def generate(
         fgr = torch.where(pha > 1e-3, prem / pha.clamp(min=1e-3), fgr)
     # Snap float round-off so that opaque and empty regions are exactly 1 and 0.
     pha = torch.where(pha > 1 - 1e-4, 1.0, torch.where(pha < 1e-4, 0.0, pha))
-    plate = (recipe.misalign, recipe.misalign_share, recipe.plate_jitter)
-    return augment.compose_sample(fgr.clamp(0, 1), pha, live, rng, augment_, *plate)
+    return augment.compose_sample(fgr.clamp(0, 1), pha, live, rng, augment_, recipe)
 
 
 class SyntheticDataset(Dataset):

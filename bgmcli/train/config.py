@@ -115,6 +115,8 @@ class TrainConfig:
     # colour jitter of the training plates (brightness, contrast, saturation 1 +- this): the
     # official code's 0.18 stands for a plate shot under other light
     plate_jitter: float = 0.18
+    # the fraction of samples with the subject's shadow on the live background (not the plate)
+    shadow_share: float = 0.3
     seed: int = 0
     val_every: int = 100
     val_samples: int = 8
@@ -135,7 +137,7 @@ class TrainConfig:
                 f"plate_misalign_share must be between 0 and 1, got {self.plate_misalign_share!r}"
             )
         shares = ("foreground_shading", "synthetic_veil_share", "synthetic_skin_share")
-        for name in (*shares, "plate_jitter"):
+        for name in (*shares, "plate_jitter", "shadow_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise BgmError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         for name in ("data_length", "val_every", "val_samples"):
@@ -180,7 +182,8 @@ class TrainConfig:
                             shading=self.foreground_shading,
                             veil_share=self.synthetic_veil_share,
                             skin_share=self.synthetic_skin_share,
-                            plate_jitter=self.plate_jitter)  # fmt: skip
+                            plate_jitter=self.plate_jitter,
+                            shadow_share=self.shadow_share)  # fmt: skip
 
     def settings(self, stage: StageConfig) -> InferenceSettings:
         """What the model runs with in `stage` (training and validation): a fixed k per crop."""
