@@ -47,6 +47,9 @@ class Grey:
     def tile(self) -> int:
         return 64 if min(self.pixels.shape) >= 256 else 32
 
+    def halved(self) -> Grey:
+        return Grey(downscale_local_mean(self.pixels, 2).astype(np.float32), self.factor * 2)
+
 
 @dataclass(frozen=True)
 class Motion:
@@ -98,7 +101,21 @@ class TooLittleTexture(NoEstimate):
 def estimate(plate: Grey, frame: Grey, width: int, height: int) -> Motion:
     """The plate's motion onto the frame; raises NoEstimate when too few tiles have texture or
     agree on one similarity. Tiles are compared in place first (hand-held plates are a few
-    pixels off); if that fails, at the whole picture's shift (a plate further off)."""
+    pixels off); if that fails, at the whole picture's shift (a plate further off). A soft
+    picture (a blurred backdrop, a plain wall) is tried again at half the size, where its
+    gentle gradients rise above the sensor noise."""
+    try:
+        return _estimate_in_place(plate, frame, width, height)
+    except NoEstimate as full_size:
+        if min(frame.pixels.shape) < 4 * frame.tile:
+            raise
+        try:
+            return _estimate_in_place(plate.halved(), frame.halved(), width, height)
+        except NoEstimate:
+            raise full_size from None
+
+
+def _estimate_in_place(plate: Grey, frame: Grey, width: int, height: int) -> Motion:
     try:
         return _estimate_at(plate, frame, width, height, np.zeros(2, int))
     except TooLittleTexture:

@@ -4,7 +4,7 @@ cannot be registered are named, not silently mis-matted."""
 
 import numpy as np
 import pytest
-from skimage import data, transform
+from skimage import data, filters, transform
 from skimage.transform import SimilarityTransform
 
 from bgmcli.engine.align import Aligner, warp
@@ -61,6 +61,20 @@ def test_a_still_camera_is_estimated_once_and_a_moving_one_again():
     aligner(plate, moved(PHOTO, dx=-3, seed=4))  # the camera moved 3 px
     report = aligner.report()
     assert report.estimates == 2 and report.furthest.shift[0] == pytest.approx(-7, abs=0.3)
+
+
+def test_a_soft_backdrop_is_aligned_at_half_the_size():
+    # a backdrop out of focus, as behind a portrait: too few tiles have texture at the working
+    # size, enough at half of it
+    photo = transform.resize(data.astronaut(), (1080, 1920), order=1, preserve_range=True)
+    soft = filters.gaussian(photo, sigma=13, channel_axis=-1, preserve_range=True)
+    soft = soft.round().astype(np.uint8)
+    plate = moved(soft, seed=1)
+    frame = moved(soft, dx=3, dy=-2, angle_deg=0.2, scale=1.01)
+    aligner = Aligner("auto", warn=pytest.fail)
+    aligned = aligner(plate, frame)
+    assert aligner.report().aligned == 1
+    assert inner_error(aligned, frame) < inner_error(plate, frame) / 2
 
 
 def test_frames_that_cannot_be_aligned_are_named():
