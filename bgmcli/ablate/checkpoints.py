@@ -25,7 +25,7 @@ def variant_train_config(preset: str, architecture: dict[str, Any], seed: int = 
 # finds the models it trained before.
 _LATER_STAGE_FIELDS = {
     name: getattr(StageConfig(), name)
-    for name in ("schedule", "lr_final", "bn_batches", "freeze_batchnorm")
+    for name in ("schedule", "lr_final", "bn_batches", "freeze_batchnorm", "input_scale")
 }
 _LATER_FIELDS = {
     name: getattr(TrainConfig(), name)

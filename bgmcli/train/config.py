@@ -49,6 +49,10 @@ class StageConfig:
     # refine always does: for continuing trained weights on small batches, whose batch
     # statistics would otherwise replace the ones the weights were trained with
     freeze_batchnorm: bool = False
+    # stage base: the base network sees each crop resized by this, as it sees a frame at
+    # inference, and is held to the truth shrunk by area to its grid: strands then come as thin
+    # (a fraction of a base pixel) as they do in an HD frame at base scale 1/4
+    input_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "size", "k"):
@@ -66,6 +70,8 @@ class StageConfig:
             raise BgmError(f"bn_batches must be 0 or more, got {self.bn_batches!r}")
         if not 0 <= self.lr_final <= 1:
             raise BgmError(f"lr_final must be between 0 and 1, got {self.lr_final!r}")
+        if not 0 < self.input_scale <= 1:
+            raise BgmError(f"input_scale must be above 0 and at most 1, got {self.input_scale!r}")
 
     def lr_factor(self, local_step: int) -> float:
         """The multiple of each part's learning rate used for the stage's step `local_step`."""

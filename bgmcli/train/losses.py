@@ -41,12 +41,18 @@ def resize(x: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(x, tuple(size), mode="bilinear", align_corners=False)
 
 
+def shrink(x: torch.Tensor, size) -> torch.Tensor:
+    """The truth on a coarser grid: each cell the mean of what it covers. Bilinear sampling
+    would keep a strand thinner than the step at full strength or drop it, by where it falls."""
+    return F.interpolate(x, tuple(size), mode="area")
+
+
 def base_loss(pred_pha, pred_fgr, pred_err, true_pha, true_fgr) -> torch.Tensor:
-    """The base stage: the coarse outputs against the truth at their resolution (resized if not)."""
+    """The base stage: the coarse outputs against the truth at their resolution (shrunk if not)."""
     if true_pha.shape[2:] != pred_pha.shape[2:]:
         true_pha, true_fgr = (
-            resize(true_pha, pred_pha.shape[2:]),
-            resize(true_fgr, pred_pha.shape[2:]),
+            shrink(true_pha, pred_pha.shape[2:]),
+            shrink(true_fgr, pred_pha.shape[2:]),
         )
     return (
         alpha_loss(pred_pha, true_pha)
@@ -63,7 +69,7 @@ def refine_loss(out, true_pha: torch.Tensor, true_fgr: torch.Tensor) -> torch.Te
     strands, edges), not only where the coarse alpha is wrong on its own grid."""
     full = alpha_loss(out.pha, true_pha) + foreground_loss(out.fgr, true_fgr, true_pha)
     coarse_size, full_size = out.pha_sm.shape[2:], true_pha.shape[2:]
-    true_pha_sm, true_fgr_sm = resize(true_pha, coarse_size), resize(true_fgr, coarse_size)
+    true_pha_sm, true_fgr_sm = shrink(true_pha, coarse_size), shrink(true_fgr, coarse_size)
     coarse = alpha_loss(out.pha_sm, true_pha_sm) + foreground_loss(
         out.fgr_sm, true_fgr_sm, true_pha_sm
     )

@@ -6,14 +6,15 @@ import torch
 from torch import nn
 
 from bgmcli.errors import BgmError
-from bgmcli.model.matting import clamp_unit
+from bgmcli.model.matting import clamp_unit, downsample
 from bgmcli.model.settings import InferenceSettings
 from bgmcli.train.config import StageConfig
 from bgmcli.train.losses import base_loss, refine_loss
 
 
 class StageNet(nn.Module):
-    """Stage "base": the base network alone at its input resolution (as the paper's MattingBase);
+    """Stage "base": the base network alone at its input resolution (as the paper's MattingBase),
+    or on the input resized by `input_scale` (as it runs inside the model on a frame);
     stage "refine": base + refiner end to end, run with `settings` (the training config's, with
     the stage's k: `TrainConfig.settings`). forward returns the stage's loss."""
 
@@ -23,10 +24,12 @@ class StageNet(nn.Module):
         stage: str,
         settings: InferenceSettings | None = None,
         freeze_batchnorm: bool = False,
+        input_scale: float = 1.0,
     ):
         super().__init__()
         self.model, self.stage = model, stage
         self.settings = settings
+        self.input_scale = input_scale
         self.freeze_batchnorm = freeze_batchnorm or stage == "refine"
 
     def train(self, mode: bool = True) -> StageNet:
@@ -52,6 +55,8 @@ class StageNet(nn.Module):
         """What the stage's loss is computed from: (alpha, foreground, error) at the base
         network's resolution in stage base, the whole MattingOutput in stage refine."""
         if self.stage == "base":
+            if self.input_scale != 1:
+                src, bgr = downsample(src, self.input_scale), downsample(bgr, self.input_scale)
             out = self.model.base(src, bgr)
             return out.pha_sm, clamp_unit(out.fgr_residual_sm + src), out.err_sm
         return self.model(src, bgr, self.settings)

@@ -269,3 +269,15 @@ def test_a_base_stage_with_frozen_batchnorm_moves_weights_not_statistics(tmp_pat
     assert any(not torch.allclose(trained[k].float(), start[k]) for k in weights)
     with pytest.raises(BgmError, match="freeze_batchnorm: expected true or false"):
         _smoke(base={"freeze_batchnorm": "yes"})
+
+
+def test_stage_base_at_an_input_scale_sees_the_crop_as_a_frame_shrinks_it():
+    from bgmcli.loading import build_model
+    from bgmcli.model.config import ModelConfig
+    from bgmcli.train.stagenet import StageNet
+
+    net = StageNet(build_model(ModelConfig()), "base", input_scale=0.5).train()
+    src, bgr = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    pha, fgr, err = net.outputs(src, bgr)
+    assert pha.shape[2:] == fgr.shape[2:] == err.shape[2:] == (32, 32)
+    net(src, bgr, torch.rand(2, 1, 64, 64), torch.rand(2, 3, 64, 64)).backward()

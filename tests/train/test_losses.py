@@ -42,8 +42,8 @@ def test_losses_are_zero_for_perfect_predictions():
     assert float(alpha_loss(pha, pha)) == 0.0
     assert float(foreground_loss(fgr, fgr, pha)) == 0.0
     assert float(base_loss(pha, fgr, err, pha, fgr)) == 0.0
-    small = torch.nn.functional.interpolate(pha, (4, 4), mode="bilinear", align_corners=False)
-    small_fgr = torch.nn.functional.interpolate(fgr, (4, 4), mode="bilinear", align_corners=False)
+    small = torch.nn.functional.interpolate(pha, (4, 4), mode="area")
+    small_fgr = torch.nn.functional.interpolate(fgr, (4, 4), mode="area")
     # every term but the error map's is zero; that one compares the error map, upsampled, with
     # what upsampling the coarse alpha loses (the next test)
     up = torch.nn.functional.interpolate(small, (16, 16), mode="bilinear", align_corners=False)
@@ -53,13 +53,13 @@ def test_losses_are_zero_for_perfect_predictions():
 
 
 def test_refine_error_target_is_the_full_resolution_error_of_the_upsampled_coarse_alpha():
-    """A coarse alpha equal to the truth resized to its grid still misses a sharp edge once
+    """A coarse alpha equal to the truth shrunk to its grid still misses a sharp edge once
     upsampled: the error map must learn that error (official train_refine.py), not zero."""
     pha = torch.zeros(1, 1, 16, 16)
     pha[..., :, 7:] = 1.0  # a sharp edge between coarse cells
     fgr = torch.rand(1, 3, 16, 16)
-    small = torch.nn.functional.interpolate(pha, (4, 4), mode="bilinear", align_corners=False)
-    small_fgr = torch.nn.functional.interpolate(fgr, (4, 4), mode="bilinear", align_corners=False)
+    small = torch.nn.functional.interpolate(pha, (4, 4), mode="area")
+    small_fgr = torch.nn.functional.interpolate(fgr, (4, 4), mode="area")
     up = torch.nn.functional.interpolate(small, (16, 16), mode="bilinear", align_corners=False)
     no_error = MattingOutput(pha, fgr, small, small_fgr, torch.zeros_like(small), small)
     expected = float(((up - pha).abs() ** 2).mean())
@@ -91,6 +91,16 @@ def test_error_loss_targets_the_actual_error_without_moving_alpha():
     assert float(loss.detach()) == pytest.approx((0.0 + 0.25**2) / 2)
     loss.backward()
     assert pred.grad is None and err.grad is not None
+
+
+def test_the_truth_on_the_coarse_grid_keeps_a_thin_strand_as_its_mean():
+    true = torch.zeros(1, 1, 8, 8)
+    true[..., 3] = 1.0  # a one-pixel strand: each 4x4 cell it crosses is a quarter covered
+    pred = torch.zeros(1, 1, 2, 2)
+    pred[..., 0] = 0.25
+    fgr = torch.zeros(1, 3, 8, 8)
+    loss = base_loss(pred, fgr[..., :2, :2], torch.zeros_like(pred), true, fgr)
+    assert float(loss) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_base_loss_compares_at_the_prediction_resolution():
