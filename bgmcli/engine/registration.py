@@ -1,4 +1,5 @@
-"""Where the background plate sits on a frame: a similarity (shift, rotation, scale) from the
+"""Where the background plate sits on a frame: an affine motion (shift, rotation, scale, and the
+slight shear and stretch of a camera turned between plate and take) from the
 phase correlation of many small tiles, fitted with RANSAC on grey copies about 960 px wide; and
 a cheap test of whether the camera moved since the last estimate.
 """
@@ -14,7 +15,7 @@ from PIL import Image
 from skimage.filters import window
 from skimage.measure import ransac
 from skimage.registration import phase_cross_correlation
-from skimage.transform import SimilarityTransform, downscale_local_mean
+from skimage.transform import AffineTransform, downscale_local_mean
 
 WORK_WIDTH = 960  # grey copies are reduced to about this width: tiles then hold enough detail
 UPSAMPLE = 10  # tile shifts to 1/10 of a grey pixel; more costs time for no better fit
@@ -53,7 +54,7 @@ class Grey:
 
 @dataclass(frozen=True)
 class Motion:
-    """The plate -> frame similarity, a 3x3 matrix in frame pixels (pixel centres at integers),
+    """The plate -> frame motion, a 3x3 matrix in frame pixels (pixel centres at integers),
     and how well the tiles agreed on it."""
 
     matrix: np.ndarray
@@ -100,7 +101,7 @@ class TooLittleTexture(NoEstimate):
 
 def estimate(plate: Grey, frame: Grey, width: int, height: int) -> Motion:
     """The plate's motion onto the frame; raises NoEstimate when too few tiles have texture or
-    agree on one similarity. Tiles are compared in place first (hand-held plates are a few
+    agree on one motion. Tiles are compared in place first (hand-held plates are a few
     pixels off); if that fails, at the whole picture's shift (a plate further off). A soft
     picture (a blurred backdrop, a plain wall) is tried again at half the size, where its
     gentle gradients rise above the sensor noise."""
@@ -135,7 +136,7 @@ def _estimate_at(plate: Grey, frame: Grey, width: int, height: int, coarse) -> M
     if len(src) < MIN_TILES:
         raise TooLittleTexture
     model, inliers = ransac(
-        (src, dst), SimilarityTransform, min_samples=2, residual_threshold=INLIER_PX,
+        (src, dst), AffineTransform, min_samples=3, residual_threshold=INLIER_PX,
         max_trials=100, rng=0,
     )  # fmt: skip
     if model is None or inliers is None or inliers.sum() < MIN_TILES:
@@ -150,7 +151,8 @@ def _estimate_at(plate: Grey, frame: Grey, width: int, height: int, coarse) -> M
         disagreement_px=_disagreement(model, src[~inliers], dst[~inliers], frame) * frame.factor,
         width=width, height=height,
     )  # fmt: skip
-    if not (0.8 < motion.scale < 1.25 and abs(motion.rotation_deg) < 10):
+    column = math.hypot(motion.matrix[0, 1], motion.matrix[1, 1])  # the other axis's scale
+    if not (0.8 < motion.scale < 1.25 and 0.8 < column < 1.25 and abs(motion.rotation_deg) < 10):
         raise NoEstimate("the tiles agree on an implausible motion")
     return motion
 
@@ -161,7 +163,7 @@ def _disagreement(model, src: np.ndarray, dst: np.ndarray, frame: Grey) -> float
     if len(src) < MIN_TILES:
         return 0.0
     other, agree = ransac(
-        (src, dst), SimilarityTransform, min_samples=2, residual_threshold=INLIER_PX,
+        (src, dst), AffineTransform, min_samples=3, residual_threshold=INLIER_PX,
         max_trials=100, rng=0,
     )  # fmt: skip
     if other is None or agree is None or agree.sum() < MIN_TILES:
