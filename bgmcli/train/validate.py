@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from bgmcli import metrics
+from bgmcli.train.losses import shrink
 from bgmcli.train.stagenet import StageNet
 
 
@@ -24,8 +25,10 @@ def validate(net: StageNet, samples: list[dict], device: torch.device) -> dict[s
             x = {k: v.unsqueeze(0).to(device) for k, v in sample.items()}
             true_pha, true_fgr = x["true_pha"], x["true_fgr"]
             out = net.outputs(x["src"], x["bgr"])  # one forward pass: loss and metrics
-            if net.stage == "base":
-                row = _metrics(out[0], out[1], true_pha, true_fgr)
+            if net.stage == "base":  # on the base network's grid (input_scale: shrunk)
+                row = _metrics(
+                    out[0], out[1], *(shrink(t, out[0].shape[2:]) for t in (true_pha, true_fgr))
+                )
             else:
                 row = _refine_metrics(out, true_pha, true_fgr)
             rows.append({"val_loss": float(net.loss(out, true_pha, true_fgr))} | row)

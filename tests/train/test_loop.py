@@ -251,6 +251,11 @@ def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
     before = model.aspp.convs[4][2].running_mean.clone()  # the pooling branch's BatchNorm
     src, bgr = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
     net(src, bgr, torch.rand(2, 1, 64, 64), torch.rand(2, 3, 64, 64)).backward()
+    from bgmcli.train.validate import validate
+
+    sample = {"src": src[0], "bgr": bgr[0], "true_pha": torch.rand(1, 64, 64),
+              "true_fgr": torch.rand(3, 64, 64)}  # fmt: skip
+    assert 0 < validate(net, [sample], torch.device("cpu"))["mad"] < 1
     assert torch.equal(model.aspp.convs[4][2].running_mean, before)
     StageNet(model, "base").train()
     assert modes(model.backbone) == modes(model.aspp) == {True}
@@ -281,3 +286,8 @@ def test_stage_base_at_an_input_scale_sees_the_crop_as_a_frame_shrinks_it():
     pha, fgr, err = net.outputs(src, bgr)
     assert pha.shape[2:] == fgr.shape[2:] == err.shape[2:] == (32, 32)
     net(src, bgr, torch.rand(2, 1, 64, 64), torch.rand(2, 3, 64, 64)).backward()
+    from bgmcli.train.validate import validate
+
+    sample = {"src": src[0], "bgr": bgr[0], "true_pha": torch.rand(1, 64, 64),
+              "true_fgr": torch.rand(3, 64, 64)}  # fmt: skip
+    assert 0 < validate(net, [sample], torch.device("cpu"))["mad"] < 1
