@@ -44,6 +44,7 @@ def assert_playable(folder: Path, frames: int) -> None:
         assert len(decoded) == frames, path
 
 
+@pytest.mark.slow  # the model is timed, then a real-time stream
 def test_duration_ends_a_live_run_with_complete_recordings_and_figures(capsys, media, tmp_path):
     with UdpFeeder(8) as feed:
         code, out, err = live(capsys, media, feed.url, tmp_path, "--duration", "1.5")
@@ -59,6 +60,7 @@ def test_duration_ends_a_live_run_with_complete_recordings_and_figures(capsys, m
     assert_playable(tmp_path, counts["matted"])
 
 
+@pytest.mark.slow  # a real-time stream
 def test_a_slow_model_drops_stale_frames_instead_of_queueing(capsys, media, tmp_path):
     # Full refinement of every pixel at base scale 1/2 is far slower than 30 fps on a CPU.
     with UdpFeeder(8) as feed:
@@ -219,6 +221,7 @@ def test_standard_input_from_a_pipe_mattes_every_frame(media, tmp_path):
     assert final_names(tmp_path / "out") == ["stdin.com.mp4", "stdin.pha.mp4"]
 
 
+@pytest.mark.slow  # the model is timed, then a clip is matted
 def test_capture_from_a_file_takes_its_first_frames_without_a_countdown(capsys, media, tmp_path):
     code, out, err = run_bgm(
         capsys, "matte", media.clip, "--bg", "capture:0.5", "-o", tmp_path, "--checkpoint",
