@@ -68,8 +68,8 @@ def check_memory(nbytes: float, device: torch.device, what: str) -> None:
         )
 
 
-# A forward pass's peak memory is several times its frames' bytes (docs/faults.md: 6.8x to
-# 9.9x in `bgm bench`); the check takes the low end, so it refuses only what cannot fit.
+# A forward pass's peak memory is several times its frames' bytes (docs/faults.md has the
+# multiples `bgm bench` measured); the check takes the low end, so it refuses only what cannot fit.
 WORKING_MULTIPLE = 6
 
 

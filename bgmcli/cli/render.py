@@ -4,7 +4,6 @@ reports, and the tables of `bgm bench` and `bgm info`."""
 from __future__ import annotations
 
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bgmcli.cli.app import err_console
@@ -14,6 +13,15 @@ class MatteProgress:
     """Renders the engine's reports: a rich bar (frames, fps, ETA) and one-line warnings."""
 
     def __init__(self, quiet: bool):
+        # rich.progress only when a bar is made: `--help` imports every command module
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )  # fmt: skip
+
         self.task, self.quiet = None, quiet
         self.bar = Progress(
             TextColumn("matting"), BarColumn(), MofNCompleteColumn(),
@@ -69,6 +77,8 @@ class TrainProgress:
     `plain` (e.g. --json) or no terminal: no live line."""
 
     def __init__(self, quiet: bool, plain: bool = False):
+        from rich.progress import Progress  # only when a bar is made (as MatteProgress)
+
         self.quiet, self.task = quiet, None
         self.bar = Progress(
             *self.columns(), console=err_console,
@@ -76,6 +86,8 @@ class TrainProgress:
         )  # fmt: skip
 
     def columns(self) -> tuple:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+
         return (TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[info]}"))  # fmt: skip
 
@@ -115,6 +127,8 @@ class StepProgress(TrainProgress):
         self.lines = not quiet and self.bar.disable
 
     def columns(self) -> tuple:
+        from rich.progress import TimeRemainingColumn
+
         return (*super().columns(), TimeRemainingColumn())
 
     def step(self, done: int, total: int, label: str) -> None:

@@ -114,8 +114,8 @@ def smooth_surface(rng: np.random.Generator, hw: Size) -> torch.Tensor:
     """A nearly textureless opaque surface: one colour (often a skin tone) under smooth light
     with a soft highlight and pore-scale noise of 1-3%.
 
-    Every smooth area of the other foregrounds is a veil or a flat procedural fill; faces, necks
-    and plain clothes are smooth, opaque and shaded, and the model made them partly transparent."""
+    Every smooth area of the other foregrounds is a veil or a flat procedural fill, while faces,
+    necks and plain clothes are smooth, opaque and shaded (bgmcli/weights/README.md, issue 21)."""
     h, w = hw
     if rng.random() < 0.6:  # skin: hue 0.02-0.11, from pale to dark
         value = rng.uniform(0.25, 0.95)
@@ -139,9 +139,7 @@ def shade(rng: np.random.Generator, fgr: torch.Tensor) -> torch.Tensor:
     photograph (gaps between grass blades, pebbles, bricks), down to a floor of 3-40%.
 
     Real subjects are dark in their folds, on their shadow side and between their strands and
-    leaves: in the alphamatting.com photographs 43% of the opaque pixels near the outline have a
-    mean value under 0.25, in unshaded synthetic foregrounds 15%, and there the model called
-    dark foreground background."""
+    leaves, far more often than unshaded synthetic foregrounds (the shares: docs/training.md)."""
     hw = tuple(fgr.shape[-2:])
     field = procedural(rng, hw) if rng.random() < 0.5 else photo_crop(rng, hw)[0]
     field = field.mean(0, keepdim=True)
@@ -171,9 +169,8 @@ def tangle(
     strands, each layer lit more than the one behind it; returns (fgr, alpha).
 
     In plants, bouquets, yarn and wicker the gaps between the front elements mostly show deeper
-    elements, opaque and dark, not the background. The model bundled in session 6 called those
-    gaps background: its four worst real photographs are such subjects, and its opaque-pixel
-    error there was 0.2-0.3 where the plate differs clearly (a difference key: under 0.01)."""
+    elements, opaque and dark, not the background; a model that never saw such subjects calls
+    those gaps background (docs/training.md: the real set's worst photographs)."""
     pha = outlines.silhouette(rng, hw)
     colour = fgr * rng.uniform(0.05, 0.3)  # deep inside, little light reaches
     layers = int(rng.integers(2, 5))

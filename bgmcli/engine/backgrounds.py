@@ -83,7 +83,7 @@ class Background:
         self.plate = Plate(path, info, what="background", warn=warn)
         self.aligner = None
         if align != "off":
-            from bgmcli.engine.align import Aligner  # scikit-image: 1.5 s to import, so only here
+            from bgmcli.engine.align import Aligner  # scikit-image is slow to import: only here
 
             self.aligner = Aligner(align, warn)
 

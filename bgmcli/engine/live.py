@@ -97,13 +97,15 @@ class LiveFeed:
 
     def stop(self) -> None:
         """Stops reading; a frame still waiting counts as dropped. The reader may be blocked
-        on the input for up to its timeout: it is left to finish on its own (a daemon)."""
+        on the input for up to its timeout: it is waited for once, then left to finish on its
+        own (a daemon)."""
         with self._cond:
-            self._stop = True
+            stopped, self._stop = self._stop, True
             self.dropped += self._pending is not None
             self._pending = None
             self._cond.notify_all()
-        self._thread.join(timeout=2)
+        if not stopped:
+            self._thread.join(timeout=2)
 
     @property
     def reading(self) -> bool:

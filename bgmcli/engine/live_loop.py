@@ -11,6 +11,7 @@ from bgmcli.engine.pipeline import _stack
 from bgmcli.engine.sink import Picture
 
 WINDOW_POLL_S = 0.03  # how often the window's keys are read while no frame arrives
+STOP_POLL_S = 0.25  # how soon a stop request is seen while no frame arrives
 TICKS_PER_S = 90_000  # live pts: arrival times in LIVE_TIME_BASE
 VIEW_PICTURES = {"composite": Picture("com", 3), "alpha": Picture("pha", 1)}
 
@@ -22,15 +23,19 @@ class LiveLoop:
         self.window = outputs.window
         self.matted, self._fps, self._last_pts, self._shown_at = 0, None, -1, None
 
-    def run(self, *, duration: float | None, report) -> str:
-        """Mattes until the input ends, `duration` wall seconds pass or `q`; returns which."""
+    def run(self, *, duration: float | None, report, stop=None) -> str:
+        """Mattes until the input ends, `duration` wall seconds pass, `q`, or `stop` (a
+        live_stop.StopSignals) is requested; returns which."""
         self.feed.reset_counts()  # frames that came while the model loaded are not counted
         began = last = time.monotonic()
         stall_s = getattr(self.feed.source, "stall_s", None)  # files do not stall
-        poll = WINDOW_POLL_S if self.window is not None else min(1.0, stall_s or 1.0)
+        poll = WINDOW_POLL_S if self.window is not None else min(STOP_POLL_S, stall_s or 1.0)
         while True:
             arrival = self.feed.next(timeout=poll)
             now = time.monotonic()
+            if stop is not None and stop.requested:
+                self.feed.discard(arrival)
+                return stop.requested
             if duration is not None and now - began >= duration:
                 self.feed.discard(arrival)
                 return "--duration"

@@ -21,6 +21,7 @@ from bgmcli.engine.keep_up import LiveChoice, choose
 from bgmcli.engine.live import LatencyLog, LiveFeed
 from bgmcli.engine.live_loop import LiveLoop
 from bgmcli.engine.live_outputs import plan_live_outputs
+from bgmcli.engine.live_stop import StopSignals
 from bgmcli.engine.matte import MatteResult, _load_model, _on_device, _stopped, _warn_all
 from bgmcli.engine.pipeline import Matter
 from bgmcli.engine.plate_capture import capture_plate, save_plate
@@ -123,8 +124,10 @@ def _drive(loop: LiveLoop, config, live: bool, report, outputs) -> tuple[str, Bg
     the recordings are finished. A fault of a non-live input is an error as for files."""
     feed = loop.feed
     try:
-        stopped_by = loop.run(duration=config.duration if live else None, report=report)
-    except KeyboardInterrupt as exc:
+        with StopSignals(enabled=live) as stop:  # a file cut short stays an error (below)
+            stopped_by = loop.run(duration=config.duration if live else None, report=report,
+                                  stop=stop)  # fmt: skip
+    except KeyboardInterrupt as exc:  # a second Ctrl-C, or not on the main thread
         if not live:
             outputs.abort()
             raise _stopped(exc, loop.matted, outputs.recordings) from None

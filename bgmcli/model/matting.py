@@ -152,10 +152,9 @@ class MattingModel(nn.Module):
 def clamp_unit(x: torch.Tensor) -> torch.Tensor:
     """Clamp to [0, 1] as the official model does, but let gradients through where training.
 
-    A plain clamp has zero gradient outside [0, 1], so an output that saturates wrongly (raw 3.5
-    where the truth is 0.3) can never be corrected: the refiner trained that way ended with 70%
-    of its raw alpha outside [0, 1] and patches worse than bilinear upsampling of the coarse
-    alpha. Straight-through: forward values are the clamp's, the gradient is the identity's.
+    A plain clamp has zero gradient outside [0, 1], so an output that saturates on the wrong
+    side can never be corrected (what that did to the refiner: docs/training.md).
+    Straight-through: forward values are the clamp's, the gradient is the identity's.
     """
     clamped = x.clamp(0.0, 1.0)
     if not x.requires_grad:

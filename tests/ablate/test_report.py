@@ -170,6 +170,7 @@ def _png(path, array):
     Image.fromarray(array).save(path)
 
 
+@pytest.mark.slow  # matplotlib draws every plot
 def test_plots_written_with_crops_and_missing_skipped(tmp_path):
     ramp = np.tile(np.linspace(0, 255, 32, dtype=np.uint8), (24, 1))
     crops = tmp_path / "patch-count" / "crops"

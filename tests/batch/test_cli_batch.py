@@ -28,6 +28,7 @@ def rows(path):
     return {row["shot"]: row for row in json.loads(path.read_text())["shots"]}
 
 
+@pytest.mark.slow  # mattes a batch, then again
 def test_a_folder_of_shots_then_a_rerun_that_skips_them(capsys, checkpoint, shots):
     out = shots / "out"
     code, stdout, err = matte_shots(capsys, checkpoint, shots)
@@ -47,6 +48,7 @@ def test_a_folder_of_shots_then_a_rerun_that_skips_them(capsys, checkpoint, shot
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix == ".mp4"} == written
 
 
+@pytest.mark.slow  # mattes a batch, then again
 def test_an_interrupted_batch_leaves_partials_and_a_rerun_redoes_that_shot(
     capsys, checkpoint, shots, monkeypatch
 ):
@@ -81,6 +83,7 @@ def test_an_interrupted_batch_leaves_partials_and_a_rerun_redoes_that_shot(
     assert statuses == {"a": "skipped", "b": "done", "c": "done"}
 
 
+@pytest.mark.slow  # mattes a batch
 def test_one_corrupt_shot_fails_alone_exit_1(capsys, checkpoint, shots):
     long = make_clip(shots / "long.mp4", frames=24)
     corrupt(long, shots / "shots" / "bad.mp4")
@@ -98,6 +101,7 @@ def test_one_corrupt_shot_fails_alone_exit_1(capsys, checkpoint, shots):
     assert "failed" in stdout and "3 done, 0 skipped, 1 failed" in stdout
 
 
+@pytest.mark.slow  # mattes a batch
 def test_a_glob_of_videos_with_one_plate_for_all(capsys, checkpoint, shots):
     out = shots / "out"
     pattern = str(shots / "shots" / "[ab].mp4")
@@ -139,6 +143,7 @@ def test_a_manifest_with_a_target_and_options_per_row(capsys, checkpoint, shots)
     assert set(rows(shots / "batch.json")) == {"a", "b"}  # beside the manifest
 
 
+@pytest.mark.slow  # mattes a batch in two shards
 def test_two_shards_cover_the_batch_once(capsys, checkpoint, shots):
     out = shots / "out"
     names = set()

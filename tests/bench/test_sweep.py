@@ -20,6 +20,7 @@ TINY = ["-r", "64x48", "--device", "cpu", "--threads", "1", "--iters", "2", "--w
 METRICS = ("fps", "latency_p50_ms", "latency_p90_ms", "base_ms", "refine_ms")
 
 
+@pytest.mark.slow  # times the model in each configuration
 def test_rows_are_well_formed():
     configs = plan_sweep(resolution=["64x48"], device=["cpu"], threads=[1], iters=2, warmup=1)
     (row,) = run_sweep(configs)
@@ -46,6 +47,7 @@ def test_sweep_is_the_cartesian_product():
     ]
 
 
+@pytest.mark.slow  # times the model in each configuration
 def test_json_output_parses_one_row_per_configuration(capsys):
     code, out, _ = run_bgm(capsys, "bench", *TINY, "--batch", "1,2", "--json")
     assert code == 0
@@ -54,6 +56,7 @@ def test_json_output_parses_one_row_per_configuration(capsys):
     assert all(row["fps"] > 0 and 0 <= row["refined_fraction"] <= 1 for row in rows)
 
 
+@pytest.mark.slow  # times the model in each configuration
 def test_table_output(capsys):
     code, out, _ = run_bgm(capsys, "bench", *TINY, "--iters", "1", "--refine", "none")
     assert code == 0
@@ -118,6 +121,7 @@ def test_missing_checkpoint_is_an_error():
         plan_sweep(resolution=["64x48"], checkpoint=["/nonexistent/model.pth"])
 
 
+@pytest.mark.slow  # times the model
 def test_checkpoint_is_measured_through_load_model(tmp_path, capsys):
     from bgmcli import build_model
     from bgmcli.model.config import ModelConfig

@@ -31,7 +31,8 @@ def test_an_existing_file_is_kept_without_overwrite(checkpoint, tmp_path, capsys
     assert out.read_bytes() == b"precious"
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", pytest.param("onnx", marks=pytest.mark.slow)])
+@pytest.mark.slow  # exports the model
+@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
 def test_a_full_disk_is_one_line_and_leaves_no_partial_file(fmt, checkpoint, full_disk, capsys):
     options = [o if o != "torchscript" else fmt for o in SMALL]
     line = refused(capsys, "export", checkpoint, "-o", full_disk / "m.bin", *options)

@@ -154,6 +154,7 @@ def test_a_second_run_into_a_busy_folder_is_refused(tmp_path, capsys):
     assert not (out / "metrics.jsonl").exists()
 
 
+@pytest.mark.slow  # trains, then resumes
 def test_resume_refuses_changed_settings_and_keeps_the_run(run_copy, capsys):
     before = snapshot(run_copy)
     for options, needle in [(["--seed", "3"], "seed 0 (asked 3)"),
@@ -164,6 +165,7 @@ def test_resume_refuses_changed_settings_and_keeps_the_run(run_copy, capsys):
     assert snapshot(run_copy) == before
 
 
+@pytest.mark.slow  # trains, then resumes
 def test_resume_of_a_finished_run_keeps_its_validation_record(run_copy, capsys):
     code, out, _ = run_bgm(capsys, "train", *BASE[:-1], "--steps", "1", "--resume",
                            "--out", run_copy)  # fmt: skip
@@ -172,6 +174,7 @@ def test_resume_of_a_finished_run_keeps_its_validation_record(run_copy, capsys):
     assert meta["validation"]["step"] == 1
 
 
+@pytest.mark.slow  # trains
 def test_a_non_finite_loss_stops_before_saving_and_keeps_the_last_finite_state(tmp_path, capsys):
     config = tmp_path / "hot.yaml"
     config.write_text("val_every: 1\nbase: {lr_backbone: 1e30, lr_aspp: 1e30, lr_decoder: 1e30}\n")

@@ -48,6 +48,7 @@ def base_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # trains both stages
 def test_smoke_run_prints_validation_and_a_summary(tmp_path, capsys):
     code, out, _ = run_bgm(
         capsys, "train", "--preset", "smoke", "--out", tmp_path, "--device", "cpu"
@@ -168,6 +169,7 @@ def test_batch_too_small_and_bad_workers(tmp_path, capsys):
     assert_one_line_error(code, err, "--workers")
 
 
+@pytest.mark.slow  # trains, then resumes
 def test_resume_continues_and_a_finished_run_has_nothing_left(tmp_path, capsys):
     args = ["train", "--preset", "smoke", "--stage", "base", "--out", tmp_path, "--device", "cpu"]
     assert run_bgm(capsys, *args, "--steps", "1", "--quiet")[0] == 0

@@ -9,7 +9,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,7 @@ def assert_playable(folder: Path, frames: int) -> None:
         assert len(decoded) == frames, path
 
 
+@pytest.mark.slow  # the model is timed, then a real-time stream
 def test_duration_ends_a_live_run_with_complete_recordings_and_figures(capsys, media, tmp_path):
     with UdpFeeder(8) as feed:
         code, out, err = live(capsys, media, feed.url, tmp_path, "--duration", "1.5")
@@ -57,6 +60,7 @@ def test_duration_ends_a_live_run_with_complete_recordings_and_figures(capsys, m
     assert_playable(tmp_path, counts["matted"])
 
 
+@pytest.mark.slow  # a real-time stream
 def test_a_slow_model_drops_stale_frames_instead_of_queueing(capsys, media, tmp_path):
     # Full refinement of every pixel at base scale 1/2 is far slower than 30 fps on a CPU.
     with UdpFeeder(8) as feed:
@@ -112,21 +116,78 @@ def test_capture_takes_the_plate_from_an_empty_start(capsys, media, tmp_path):
 
 @pytest.mark.slow  # a fresh interpreter imports torch: ~6-10 s on this machine
 def test_ctrl_c_ends_a_live_run_normally(media, tmp_path):
-    with UdpFeeder(90) as feed:  # stopped on leaving: the interpreter may take long to start
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bgmcli", "matte", feed.url, "--bg", str(media.plate), "-o",
-             str(tmp_path), "--checkpoint", str(media.checkpoint), "--timeout", "3",
-             "--threads", "1"],
-            env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        _wait_for_recordings(tmp_path, process)
-        time.sleep(1.0)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+    # As when the tests run as a background job (`cmd &` ignores SIGINT, and children inherit
+    # that): the child must still take Ctrl-C as it would from a terminal.
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with UdpFeeder(90) as feed:  # stopped on leaving: the interpreter may take long to start
+            process = spawn_with_ctrl_c(
+                [sys.executable, "-m", "bgmcli", "matte", feed.url, "--bg", str(media.plate),
+                 "-o", str(tmp_path), "--checkpoint", str(media.checkpoint), "--timeout", "3",
+                 "--threads", "1"],
+                env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1"),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            try:
+                _wait_for_recordings(tmp_path, process)
+                time.sleep(1.0)
+                process.send_signal(signal.SIGINT)
+                out, err = process.communicate(timeout=60)
+            finally:
+                process.kill()  # a no-op once it has ended
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     assert process.returncode == 0, err
     assert "stopped by Ctrl-C" in out
     assert_playable(tmp_path, summary_counts(out)["matted"])
+
+
+def spawn_with_ctrl_c(args, **options) -> subprocess.Popen:
+    """Popen whose child takes SIGINT at its default (a KeyboardInterrupt in Python), even when
+    this process ignores it: a handled signal is reset to the default in a new program, an
+    ignored one stays ignored."""
+    with ctrl_c_taken():
+        return subprocess.Popen(args, **options)
+
+
+@contextmanager
+def ctrl_c_taken():
+    """SIGINT raises KeyboardInterrupt here meanwhile, as in a terminal's foreground job."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.slow  # the model loads and is timed first, in this process
+def test_ctrl_c_while_the_stream_is_silent_ends_the_run_normally(capsys, media, tmp_path):
+    # The reader is then blocked in a read that may last a minute: the stop must not wait for
+    # it, and must come before the silence (--timeout 3) is taken for a stream that stopped.
+    feed = UdpFeeder(90).__enter__()
+    sender = threading.Thread(target=_silence_then_interrupt, args=(feed, tmp_path), daemon=True)
+    try:
+        with ctrl_c_taken():
+            sender.start()
+            code, out, err = live(capsys, media, feed.url, tmp_path)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late signal must not stop pytest
+            sender.join(timeout=70)
+    finally:
+        feed.__exit__(None, None, None)
+    assert code == 0, err
+    assert "stopped by Ctrl-C" in out
+    assert_playable(tmp_path, summary_counts(out)["matted"])
+
+
+def _silence_then_interrupt(feed: UdpFeeder, folder: Path) -> None:
+    """Once the run records: stop sending, wait a moment, then Ctrl-C this process."""
+    began = time.monotonic()
+    while not list(folder.glob("*.partial")) and time.monotonic() - began < 60:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the loop is running
+    feed.__exit__(None, None, None)
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def _wait_for_recordings(folder: Path, process, limit_s: float = 60) -> None:
@@ -160,6 +221,7 @@ def test_standard_input_from_a_pipe_mattes_every_frame(media, tmp_path):
     assert final_names(tmp_path / "out") == ["stdin.com.mp4", "stdin.pha.mp4"]
 
 
+@pytest.mark.slow  # the model is timed, then a clip is matted
 def test_capture_from_a_file_takes_its_first_frames_without_a_countdown(capsys, media, tmp_path):
     code, out, err = run_bgm(
         capsys, "matte", media.clip, "--bg", "capture:0.5", "-o", tmp_path, "--checkpoint",

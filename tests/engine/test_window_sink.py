@@ -58,6 +58,7 @@ def test_keys_switch_the_view_recapture_and_quit(display):
         window.close()
 
 
+@pytest.mark.slow  # a live run with a window
 def test_q_in_the_window_ends_a_live_run_normally(display, capsys, media, tmp_path):
     def quit_soon():
         while not pygame.display.get_init():  # the window opens once the model has loaded

@@ -72,6 +72,7 @@ def run_exported(result, inputs) -> list[torch.Tensor]:
         return list(torch.jit.load(str(result.path))(*inputs))
 
 
+@pytest.mark.slow  # exports the model in each form
 @pytest.mark.parametrize(("format", "mode"), CASES)
 def test_exported_outputs_match_eager(exported, format, mode):
     model, result = exported(format, mode)
@@ -87,12 +88,14 @@ def test_exported_outputs_match_eager(exported, format, mode):
     assert refined == 1 if mode == "full" else 0 < refined < 1
 
 
+@pytest.mark.slow  # exports the model
 def test_error_mode_refines_k_patches_per_frame(exported):
     model, result = exported("onnx", "error")
     ref_sm = run_exported(result, example_inputs(SHAPE, seed=2))[5]
     assert ref_sm.sum(dim=(1, 2, 3)).tolist() == [K, K]
 
 
+@pytest.mark.slow  # exports the model
 def test_torchscript_refuses_another_shape(exported):
     _, result = exported("torchscript", "error")
     src, bgr = example_inputs((2, 3, 64, 100))
@@ -101,12 +104,14 @@ def test_torchscript_refuses_another_shape(exported):
             torch.jit.load(str(result.path))(src, bgr)
 
 
+@pytest.mark.slow  # exports the model
 def test_onnx_refuses_another_shape(exported):
     _, result = exported("onnx", "error")
     with pytest.raises(Exception, match="dimensions"):
         run_onnx(result.path, example_inputs((2, 3, 64, 100)))
 
 
+@pytest.mark.slow  # exports the model
 def test_onnx_file_records_config_and_shape(exported):
     _, result = exported("onnx", "full")
     props = {p.key: p.value for p in onnx.load(str(result.path)).metadata_props}
@@ -143,6 +148,7 @@ def test_parse_resolution_rejects_bad_text(text):
         parse_resolution(text)
 
 
+@pytest.mark.slow  # exports the model
 def test_cli_export_says_which_shape_the_file_accepts(checkpoint, tmp_path, capsys):
     out = tmp_path / "m.pt"
     args = ["export", checkpoint, "-f", "torchscript", "-o", out, "-r", "96x64", "--k", K]

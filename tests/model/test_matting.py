@@ -99,6 +99,7 @@ def test_clamp_unit_clamps_values_but_passes_gradients_of_saturated_outputs():
     assert torch.equal(clamp_unit(torch.tensor([-2.0, 3.5])), torch.tensor([0.0, 1.0]))
 
 
+@pytest.mark.slow  # builds every backbone
 def test_every_registered_backbone_is_recognised_by_its_signature_alone():
     """Official files carry no config: their backbone is told by the registry's signatures."""
     from bgmcli.model.backbones import BACKBONES

@@ -145,6 +145,7 @@ def test_batchnorm_recalibration_ends_the_stage_and_resumes_exactly(tmp_path):
     assert without.history[-1]["mad"] != straight.history[-1]["mad"]
 
 
+@pytest.mark.slow  # trains both stages
 def test_both_stages_write_checkpoints_that_load_for_inference(tmp_path):
     config = _smoke(ckpt_every=4)
     result = train(config, tmp_path, device="cpu", dataset_fn=dataset_fn())
@@ -203,6 +204,7 @@ def test_configs_with_settings_inside_the_model_section_still_load(tmp_path):
     assert config.settings(config.refine).k == config.refine.k  # the stage's k, fixed
 
 
+@pytest.mark.slow  # trains a refine stage
 def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alpha(tmp_path):
     config = _smoke(
         stage="refine", refine={"steps": 2, "batch": 2}, data_length=64, val_every=2, val_samples=2
@@ -214,6 +216,7 @@ def test_refine_validation_scores_the_refiner_against_upsampling_the_coarse_alph
     assert row["mad"] != row["mad_upsampled"]  # the refiner changed some pixels
 
 
+@pytest.mark.slow  # trains
 def test_a_learning_rate_of_0_freezes_that_part(tmp_path):
     from bgmcli.errors import BgmError
     from bgmcli.loading import build_model
@@ -261,6 +264,7 @@ def test_refine_stage_keeps_the_base_networks_batchnorm_statistics():
     assert modes(model.backbone) == modes(model.aspp) == {True}
 
 
+@pytest.mark.slow  # trains a base stage
 def test_a_base_stage_with_frozen_batchnorm_moves_weights_not_statistics(tmp_path):
     config = _smoke(stage="base", base={"steps": 3, "freeze_batchnorm": True}, val_every=3)
     seed_everything(config.seed)  # the run's initial weights

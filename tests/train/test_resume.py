@@ -84,6 +84,7 @@ def test_ctrl_c_saves_the_steps_done_and_the_resume_is_exact(tmp_path):
     assert [json.loads(r)["step"] for r in rows] == [r["step"] for r in straight.history]
 
 
+@pytest.mark.slow  # trains until SIGTERM
 def test_sigterm_through_the_cli_saves_like_ctrl_c_and_exits_143(tmp_path, capsys, monkeypatch):
     use_dataset_fn_in_cli(monkeypatch)
     monkeypatch.setattr(
