@@ -63,6 +63,7 @@ def test_a_still_camera_is_estimated_once_and_a_moving_one_again():
     assert report.estimates == 2 and report.furthest.shift[0] == pytest.approx(-7, abs=0.3)
 
 
+@pytest.mark.slow  # an HD picture
 def test_a_soft_backdrop_is_aligned_at_half_the_size():
     # a backdrop out of focus, as behind a portrait: too few tiles have texture at the working
     # size, enough at half of it
