@@ -17,7 +17,7 @@ from bgmcli.atomic import atomic_write, check_file_name
 from bgmcli.data.moving_clip import MovingClip
 from bgmcli.errors import BgmError
 
-TRUTH_KEYS = ("pha", "fgr", "bgr", "plate", "poses", "present", "fps")
+TRUTH_KEYS = ("pha", "fgr", "bgr", "plate", "poses", "subject_maps", "present", "fps")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ def write_clip(clip: MovingClip, folder: Path, name: str, crf: int = 18) -> Clip
         "bgr": to_uint8(clip.bgr),
         "plate": to_uint8(clip.plate),
         "poses": clip.poses,
+        "subject_maps": clip.subject_maps,
         "present": clip.present,
         "fps": np.float64(clip.spec.fps),
     }
@@ -65,7 +66,7 @@ def write_clip(clip: MovingClip, folder: Path, name: str, crf: int = 18) -> Clip
 
 def read_truth(path: Path) -> dict[str, np.ndarray]:
     """A clip's truth: pha (T, H, W) float32, fgr and bgr (T, H, W, 3) and plate (H, W, 3) uint8,
-    poses (T, 3, 3), present (T,) bool, fps."""
+    poses and subject_maps (T, 3, 3), present (T,) bool, fps."""
     try:
         with np.load(path, allow_pickle=False) as data:
             truth = {key: data[key] for key in TRUTH_KEYS}

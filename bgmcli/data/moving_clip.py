@@ -66,7 +66,9 @@ class MovingClip:
     recorded (with noise), pha (T, 1, H, W), fgr (T, 3, H, W), bgr (T, 3, H, W) the background
     as each frame sees it (noise-free), plate (3, H, W) the background from the reference pose
     (the first frame's, of a still camera), captured_plate: the plate as a camera records it (with
-    its own noise); poses (T, 3, 3): frame pixel -> reference pixel; present (T,) bool."""
+    its own noise); poses (T, 3, 3): frame pixel -> reference pixel; subject_maps (T, 3, 3): frame
+    pixel -> subject pixel (the true motion: subject_maps[t-1]^-1 @ subject_maps[t] takes a pixel of
+    frame t to where that point of the subject was in frame t-1); present (T,) bool."""
 
     spec: ClipSpec
     src: torch.Tensor
@@ -76,6 +78,7 @@ class MovingClip:
     plate: torch.Tensor
     captured_plate: torch.Tensor
     poses: np.ndarray
+    subject_maps: np.ndarray
     present: np.ndarray
 
     def __len__(self) -> int:
@@ -116,6 +119,7 @@ def moving_clip(spec: ClipSpec) -> MovingClip:
     stacked = {key: torch.stack(frames) for key, frames in out.items()}
     return MovingClip(spec=spec, **stacked, plate=plate,
                       captured_plate=_noisy(plate, rng, spec.noise), poses=poses,
+                      subject_maps=np.stack([p @ q for p, q in zip(places, poses, strict=True)]),
                       present=present)  # fmt: skip
 
 
