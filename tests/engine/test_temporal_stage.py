@@ -4,6 +4,8 @@ filter on a single picture is a one-line error."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -77,3 +79,14 @@ def test_the_filter_asked_for_on_a_single_image_is_an_error(media, tmp_path):
     assert not tmp_path.exists() or final_names(tmp_path) == []
     run_matte(_config(media, tmp_path, image))  # the default does not apply: no error
     assert final_names(tmp_path) == [f"{image.stem}.pha.png"]
+
+
+def test_the_live_loop_filters_looking_back_only(media, tmp_path):
+    """A plate captured from a file's first frames: the rest go through the live loop (none
+    dropped), where the filter looks back only: one frame in, one out."""
+    config = replace(_config(media, tmp_path, media.clip, temporal=True), background=None,
+                     capture_s=0.5)  # fmt: skip
+    result = run_matte(config)
+    assert result.temporal and result.live is not None
+    assert result.frames == 36 and result.flicker is not None
+    assert final_names(tmp_path) == ["clip.pha.mp4", "clip.plate.png"]
