@@ -45,7 +45,8 @@ def main() -> None:
                         empty_after=args.empty_after, noise=args.noise, seed=args.seed)  # fmt: skip
         files = write_clip(moving_clip(spec), args.outdir, args.name, crf=args.crf)
     except BgmError as exc:
-        sys.exit(f"make_moving_clip: error: {exc}")
+        print(f"make_moving_clip: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     print(f"{files.video}\n{files.plate}\n{files.truth}")
 
 

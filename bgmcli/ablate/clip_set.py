@@ -9,6 +9,7 @@ from __future__ import annotations
 from bgmcli.ablate.evalsets import EVAL_SEED, EvalSet
 from bgmcli.data import augment
 from bgmcli.data.moving_clip import CAMERAS, ClipSpec, moving_clip
+from bgmcli.errors import BgmError
 
 DEFAULT_CLIP_FRAMES = 8  # per clip
 
@@ -17,6 +18,8 @@ def clip_set(width: int, height: int, frames: int | None) -> EvalSet:
     """`frames` per clip (default 8), the still camera's clip first; frames carry `sequence`
     (the clip's name) and are made a clip at a time."""
     frames = frames or DEFAULT_CLIP_FRAMES
+    if frames < 2:
+        raise BgmError(f"--eval-data clip needs at least 2 frames a clip (--frames), got {frames}")
     made: dict[int, list[dict]] = {}
 
     def make(i: int) -> dict:

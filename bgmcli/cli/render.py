@@ -175,7 +175,7 @@ def bench_table(rows: list[dict]):
             _maybe(row["peak_mem_mb"], "{:.0f}"), _maybe(row["base_ms"], "{:.1f}"),
             _maybe(row["refine_ms"], "{:.1f}"), f"{100 * row['refined_fraction']:.2f}",
             _maybe(row.get("other_cpus"), "{:.1f}"),
-            *((_maybe(row["clip_mad"], "{:.2f}", 1e3), _maybe(row["clip_dtssd"], "{:.2f}"))
+            *((_maybe(row.get("clip_mad"), "{:.2f}", 1e3), _maybe(row.get("clip_dtssd"), "{:.2f}"))
               if quality else ()),
         )  # fmt: skip
     return table

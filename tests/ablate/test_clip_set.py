@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import evaluate
+from bgmcli.errors import BgmError
 from bgmcli.model.difference_key import DifferenceKey
 from bgmcli.model.temporal import TemporalSettings
 
@@ -22,6 +24,11 @@ def test_the_clip_set_holds_a_still_and_a_hand_held_clip_in_order():
     # the still camera's plate is one picture; the hand-held one's follows the camera
     assert torch.equal(frames[0]["bgr"], frames[2]["bgr"])
     assert not torch.equal(frames[3]["bgr"], frames[5]["bgr"])
+
+
+def test_a_clip_of_one_frame_is_refused_in_one_line():
+    with pytest.raises(BgmError, match="needs at least 2 frames a clip"):
+        open_eval_set("clip", 64, 36, 1)
 
 
 def test_evaluation_reports_dtssd_on_clips_and_runs_the_filter_over_them():
