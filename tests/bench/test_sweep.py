@@ -139,6 +139,7 @@ def test_cpu_peak_memory_without_kernel_reset(monkeypatch):
     assert memory.peak_mb() >= 48
 
 
+@pytest.mark.slow
 def test_clip_quality_and_the_temporal_filter_in_the_rows(capsys):
     code, out, _ = run_bgm(capsys, "bench", *TINY, "--batch", "2", "--clip", "--json")
     assert code == 0

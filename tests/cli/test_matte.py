@@ -175,6 +175,7 @@ def test_the_api_and_the_cli_give_the_same_matte(capsys, media, tmp_path):
     assert (cli_ref > 127).sum() == 16 * out.ref_sm.sum().item()  # the same refined patches
 
 
+@pytest.mark.slow
 def test_temporal_reports_flicker_and_refuses_a_single_image(capsys, media, tmp_path):
     code, out, err = matte(capsys, media, tmp_path, "--temporal", "--align", "off", "-q")
     assert (code, out, err) == (0, "", "")

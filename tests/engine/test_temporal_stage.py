@@ -64,6 +64,7 @@ def _config(media, outdir, clip, **options) -> MatteConfig:
                        output_types=("pha",), **options)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_filtered_run_writes_every_frame_and_reports_its_flicker(media, tmp_path):
     result = run_matte(_config(media, tmp_path, media.short, temporal=True, batch=3))
     assert result.frames == 8 and result.temporal and result.flicker is not None
@@ -81,6 +82,7 @@ def test_the_filter_asked_for_on_a_single_image_is_an_error(media, tmp_path):
     assert final_names(tmp_path) == [f"{image.stem}.pha.png"]
 
 
+@pytest.mark.slow
 def test_the_live_loop_filters_looking_back_only(media, tmp_path):
     """A plate captured from a file's first frames: the rest go through the live loop (none
     dropped), where the filter looks back only: one frame in, one out."""
