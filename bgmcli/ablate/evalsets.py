@@ -49,14 +49,19 @@ class EvalSet:
 def open_eval_set(
     spec: str, width: int, height: int, frames: int | None, misalign: float = 1.0
 ) -> EvalSet:
-    """`synthetic`, or a folder whose layout says what it holds. `misalign` scales the plate's
+    """`synthetic`, `clip` (moving clips, in order: clip_set.py), or a folder whose layout says
+    what it holds. `misalign` scales the plate's
     misalignment of the sets that make their own plates (synthetic, alphamatting): 0 measures
     how much of a model's error the misalignment causes."""
     if spec == "synthetic":
         return synthetic_set(width, height, frames or DEFAULT_SYNTHETIC_FRAMES, misalign)
+    if spec == "clip":
+        from bgmcli.ablate.clip_set import clip_set  # imports this module: a cycle at the top
+
+        return clip_set(width, height, frames)
     root = Path(spec)
     if not root.is_dir():
-        raise BgmError(f"--eval-data: not 'synthetic' and not a folder: {spec}")
+        raise BgmError(f"--eval-data: not 'synthetic', not 'clip' and not a folder: {spec}")
     if (root / "input").is_dir() and (root / "alpha").is_dir():
         return alphamatting_set(root, frames, misalign)
     if all((root / d).is_dir() for d in ("src", "bgr", "pha")):

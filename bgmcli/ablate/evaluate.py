@@ -13,8 +13,9 @@ from scipy.ndimage import uniform_filter
 from bgmcli.ablate.evalsets import EvalSet
 from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.measure import measure, percentile
-from bgmcli.metrics import compute_all, fgr_l1, fgr_mse, holes, leak, refined_fraction
+from bgmcli.metrics import compute_all, dtssd, fgr_l1, fgr_mse, holes, leak, refined_fraction
 from bgmcli.model.settings import InferenceSettings
+from bgmcli.model.temporal import TemporalFilter, TemporalSettings
 
 ALPHA_METRICS = ("sad", "mse", "mad", "grad", "conn")
 CROP_SIDE = 192  # the hair-crop figure's window, in pixels of the evaluation frame
@@ -34,29 +35,60 @@ def evaluate(
     device: torch.device,
     iters: int = 3,
     backbone_scale: float | None = None,
+    temporal: TemporalSettings | None = None,
 ) -> dict:
     """Mean errors over the set's frames (inside each frame's mask, if any), refined fraction,
-    and the median FPS of the model on the set's first frame (batch 1, after one warm-up).
-    `backbone_scale` None: chosen for each frame's size, as `bgm matte` chooses it."""
+    dtSSD (the mean over the set's clips; nan for a set of single pictures), and the median FPS
+    of the model on the set's first frame (batch 1, after one warm-up). `backbone_scale` None:
+    chosen for each frame's size, as `bgm matte` chooses it. `temporal`: the temporal filter runs
+    over each clip's frames in order (its time is counted in the FPS)."""
     settings = variant_settings(model, k_hd, backbone_scale)
     sums: dict[str, float] = {}
     counted: dict[str, int] = {}
-    for frame in data:
-        src, bgr = _inputs(frame, device)
-        with torch.inference_mode():
-            out = model(src, bgr, settings)
+    clips: dict[str, tuple[list, list]] = {}
+    for frame, out in _outputs(model, data, settings, device, temporal):
         for key, value in frame_metrics(out, frame).items():
             if not math.isnan(value):
                 sums[key] = sums.get(key, 0.0) + value
                 counted[key] = counted.get(key, 0) + 1
+        if frame.get("sequence") is not None:
+            pred, true = clips.setdefault(frame["sequence"], ([], []))
+            pred.append(out.pha[0, 0].float().cpu().numpy())
+            true.append(frame["true_pha"][0].numpy().astype(np.float32))
     row = {key: sums[key] / counted[key] if key in sums else math.nan for key in _KEYS}
     row |= {key: sums[key] / counted[key] for key in CERTAIN_REGION_KEYS if key in sums}
+    scores = [dtssd(np.stack(p), np.stack(t)) for p, t in clips.values() if len(p) > 1]
+    row["dtssd"] = float(np.mean(scores)) if scores else math.nan
     first = data[0]
     height, width = first["src"].shape[-2:]
     k = settings.for_frame(width, height).k
     row |= {"frames": len(data), "width": width, "height": height, "k_effective": k}
-    row["fps"], row["warning_fps"] = throughput(model, first, settings, device, iters)
+    row["fps"], row["warning_fps"] = throughput(model, first, settings, device, iters, temporal)
     return row
+
+
+def _outputs(model, data: EvalSet, settings, device, temporal: TemporalSettings | None):
+    """(frame, MattingOutput) in the set's order; with `temporal`, filtered clip by clip (the
+    filter starts afresh at each clip and gives its last frames at the clip's end)."""
+    filt, clip = None, object()
+    for frame in data:
+        src, bgr = _inputs(frame, device)
+        with torch.inference_mode():
+            out = model(src, bgr, settings)
+        if temporal is None:
+            yield frame, out
+            continue
+        if frame.get("sequence", frame["id"]) != clip:
+            yield from _filtered(filt.flush() if filt else [])
+            filt, clip = TemporalFilter(temporal), frame.get("sequence", frame["id"])
+        with torch.inference_mode():
+            yield from _filtered(filt.push(src, bgr, out.pha, out.fgr, (frame, out)))
+    yield from _filtered(filt.flush() if filt else [])
+
+
+def _filtered(done: list):
+    for pha, fgr, (frame, out) in done:
+        yield frame, out._replace(pha=pha, fgr=fgr)
 
 
 _KEYS = (*ALPHA_METRICS, "fgr_l1", "fgr_mse", "refined_fraction")
@@ -78,11 +110,19 @@ def frame_metrics(out, frame: dict) -> dict[str, float]:
     return row
 
 
-def throughput(model, frame: dict, settings, device: torch.device, iters: int):
-    """(FPS, why it cannot be trusted or None) on one frame."""
+def throughput(model, frame: dict, settings, device: torch.device, iters: int,
+               temporal: TemporalSettings | None = None):  # fmt: skip
+    """(FPS, why it cannot be trusted or None) on one frame; with `temporal`, the model and the
+    temporal filter (a frame in, one out: it has a past and a future to weigh)."""
     src, bgr = _inputs(frame, device)
+    filt = TemporalFilter(temporal) if temporal is not None else None
+
+    def step():  # after the warm-up call the filter has a past (and offline, a future) to weigh
+        out = model(src, bgr, settings)
+        return out if filt is None else filt.push(src, bgr, out.pha, out.fgr)
+
     with torch.inference_mode(), CpuWatch() as watch:
-        timing = measure(lambda: model(src, bgr, settings), device, iters=iters, warmup=1)
+        timing = measure(step, device, iters=iters, warmup=1)
     warning = distrust(watch.other_cpus, cpu_threads(device), timing.latencies_ms)
     return 1000.0 / percentile(timing.latencies_ms, 50), warning
 

@@ -48,6 +48,7 @@ COLUMNS: dict[str, Column] = {
     "conn": Column("Conn (/1e3)", 1.0, "{:.2f}", False),
     "fgr_l1": Column("fgr L1 ×1e3", 1e3, "{:.2f}", False),
     "fgr_mse": Column("fgr MSE ×1e3", 1e3, "{:.3f}", False),
+    "dtssd": Column("dtSSD", 1.0, "{:.2f}", False),  # a clip's sum over the frame (metrics.py)
     "fps": Column("FPS eval", 1.0, "{:.2f}", True),
     REFINED: Column("refined %", 100.0, "{:.1f}", None),
 }

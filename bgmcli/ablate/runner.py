@@ -26,8 +26,9 @@ from bgmcli.errors import BgmError
 from bgmcli.loading import load_model
 from bgmcli.model.checkpoint import model_config_from, read_checkpoint, split_checkpoint
 from bgmcli.model.settings import InferenceSettings
+from bgmcli.model.temporal import TemporalSettings
 
-RESULT_VERSION = 2  # bump when a variant file's meaning changes: old files are recomputed
+RESULT_VERSION = 3  # bump when a variant file's meaning changes: old files are recomputed
 # 2: the base scale follows the frame size (bgmcli.model.settings), 1/2 on ~800 px images
 
 
@@ -190,7 +191,9 @@ class Runner:
         for data in self.eval_sets():
             label = _label(study, variant, seed)
             self.log(f"{label}: evaluating on {data.name} ({len(data)} frames)")
-            result = evaluate(model, data, variant.k, self.opts.device, self.opts.iters)
+            temporal = TemporalSettings() if variant.temporal else None
+            result = evaluate(model, data, variant.k, self.opts.device, self.opts.iters,
+                              temporal=temporal)  # fmt: skip
             rows.append(_row(study, variant, data, result, model_path, model) | {"seed": seed})
             if not seed:  # the crop figure shows seed 0's (or the one model's) alpha
                 self.save_crop(study, variant, data, model)

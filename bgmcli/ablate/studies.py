@@ -21,11 +21,13 @@ from bgmcli.model.selection import SELECTORS
 from bgmcli.model.settings import InferenceSettings
 
 STUDIES_DIR = Path(__file__).parent / "studies"
-ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp")  # the plan's order
-METRICS = ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "fps")
+# the plan's order, then the studies added since
+ORDER = ("refinement", "patch-selection", "patch-count", "backbone", "aspp", "temporal")
+METRICS = ("mad", "sad", "mse", "grad", "conn", "fgr_l1", "fgr_mse", "dtssd", "fps")
 KINDS = ("inference", "architecture")
 STUDY_FIELDS = {"name", "description", "kind", "reference", "columns", "variants", "paper"}
-VARIANT_FIELDS = {"name", "backbone", "aspp", "kernel_size", "refine", "k", "threshold"}
+VARIANT_FIELDS = {"name", "backbone", "aspp", "kernel_size", "refine", "k", "threshold",
+                  "temporal"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Variant:
     refine: str = "error"
     k: int = PAPER_K_HD  # at HD; scaled with the frame's area elsewhere
     threshold: float = 0.1
+    temporal: bool = False  # the temporal filter of bgm matte --temporal, over each clip
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(backbone=self.backbone, aspp=self.aspp, kernel_size=self.kernel_size)

@@ -28,6 +28,14 @@ def _align(text: str) -> str:
     return value
 
 
+def _yes_no(text: str) -> bool:
+    """An on/off cell: yes/no, true/false, on/off or 1/0, as a spreadsheet writes them."""
+    value = str(text).strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"{text!r} is not yes or no")
+    return value in ("1", "true", "yes", "on")
+
+
 # column -> (MatteConfig field, parser of the cell); `input` and `plate` are handled apart
 OPTION_COLUMNS: dict[str, tuple[str, Callable]] = {
     "target": ("target", str),
@@ -37,6 +45,7 @@ OPTION_COLUMNS: dict[str, tuple[str, Callable]] = {
     "start": ("start", lambda v: parse_time(str(v), "start")),
     "duration": ("duration", lambda v: parse_time(str(v), "duration")),
     "align": ("align", _align),
+    "temporal": ("temporal", _yes_no),
     "refine": ("refine", str),
     "k": ("k", int),
     "backbone_scale": ("backbone_scale", lambda v: parse_scale(str(v))),

@@ -43,7 +43,7 @@ def shot_row(shot, status: str, **fields) -> Row:
     row = {
         "shot": shot.name, "input": str(config.input), "plate": str(config.background),
         "status": status, "frames": None, "fps": None, "seconds": None, "outputs": [],
-        "warnings": [], "error": None,
+        "flicker": None, "temporal": None, "warnings": [], "error": None,
     }  # fmt: skip
     row.update(fields)
     return row
@@ -74,5 +74,5 @@ def matte_shot(shot, *, threads: int | None = None, progress=None, raise_unexpec
     return shot_row(
         shot, "done", frames=result.frames, fps=round(result.fps, 3),
         seconds=round(result.wall_s, 3), outputs=[str(p) for p in result.outputs],
-        warnings=report.messages,
+        flicker=result.flicker, temporal=result.temporal, warnings=report.messages,
     )  # fmt: skip

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from bgmcli.bench.clip_quality import clip_quality, temporal_step
 from bgmcli.bench.contention import CpuWatch, cpu_threads, distrust
 from bgmcli.bench.frames import MIN_SIDE, calibrated_random_model, synthetic_pair
 from bgmcli.bench.measure import PeakMemory, measure, percentile, synchronize
@@ -26,6 +27,7 @@ from bgmcli.metrics import refined_fraction
 from bgmcli.model.config import ModelConfig
 from bgmcli.model.frame_size import parse_resolution
 from bgmcli.model.settings import InferenceSettings, resolve
+from bgmcli.model.temporal import TemporalSettings
 
 DEFAULT_BACKBONE = "mobilenetv2"
 COMPILE_CALLS = 3  # untimed calls before the warm-up with --compile
@@ -52,6 +54,8 @@ class BenchConfig:
     warmup: int = 2
     checkpoint: str | None = None
     compile: bool = False
+    temporal: bool = False  # the temporal filter timed with the model (bgm matte --temporal)
+    clip: bool = False  # MAD and dtSSD on a moving clip with true alpha (clip_quality.py)
 
 
 def split_values(values: Iterable[object] | None) -> list[str]:
@@ -77,6 +81,8 @@ def plan_sweep(
     iters: int = 10,
     warmup: int = 2,
     compile: bool = False,
+    temporal: bool = False,
+    clip: bool = False,
 ) -> list[BenchConfig]:
     """The cartesian product of the option values (parsed: `bgmcli.cli.options`), validated
     before anything runs. An option not given (None or empty) has its default here: hd,
@@ -106,7 +112,7 @@ def plan_sweep(
             resolution=res, width=w, height=h, backbone=bb,
             backbone_scale=settings.backbone_scale, k=settings.k, refine=mode,
             precision=prec, device=dev, batch=bs, threads=th, iters=iters, warmup=warmup,
-            checkpoint=ckpt, compile=compile,
+            checkpoint=ckpt, compile=compile, temporal=temporal, clip=clip,
         )  # fmt: skip
         validate(cfg)
         configs.append(cfg)
@@ -162,17 +168,26 @@ def _measure_config(cfg: BenchConfig, device: torch.device, dtype: torch.dtype, 
     run = torch.compile(model, mode=mode) if cfg.compile else model
     # compilation, CUDA-graph warm-up and recording: three extra calls, their memory not counted
     untracked = COMPILE_CALLS if cfg.compile else 0
+    temporal = TemporalSettings() if cfg.temporal else None
+    step = (lambda: run(src, bgr)) if temporal is None else temporal_step(run, src, bgr, temporal)
     with torch.inference_mode(), CpuWatch() as watch:
-        timing = measure(lambda: run(src, bgr), device, cfg.iters, cfg.warmup, untracked)
+        timing = measure(step, device, cfg.iters, cfg.warmup, untracked)
         fraction = refined_fraction(timing.last[5], cfg.height, cfg.width)  # ref_sm
         timing.last = None
         # A compiled model has no separately timed pieces; eager ones would mislead.
         split = (None, None) if cfg.compile else time_split(model, src, bgr, device, cfg.iters)
     warning = distrust(watch.other_cpus, cpu_threads(device), timing.latencies_ms)
-    return _row(cfg, model, device, timing, split, fraction) | {
-        "other_cpus": watch.other_cpus,
-        "warning": warning,
-    }
+    quality = {"clip_mad": None, "clip_dtssd": None}
+    if cfg.clip:
+        quality = clip_quality(run, cfg.width, cfg.height, device, dtype, temporal)
+    return (
+        _row(cfg, model, device, timing, split, fraction)
+        | quality
+        | {
+            "other_cpus": watch.other_cpus,
+            "warning": warning,
+        }
+    )
 
 
 def _row(cfg, model, device, timing, split, fraction) -> dict:
@@ -190,6 +205,7 @@ def _row(cfg, model, device, timing, split, fraction) -> dict:
         "batch": cfg.batch,
         "threads": torch.get_num_threads(),
         "compile": cfg.compile,
+        "temporal": cfg.temporal,
         "iters": cfg.iters,
         "warmup": cfg.warmup,
         "checkpoint": cfg.checkpoint,

@@ -42,11 +42,15 @@ def ablate(
     fps_iters: Annotated[int, typer.Option(help="Timed runs per variant and FPS size.")] = 3,
     eval_data: Annotated[
         list[str] | None,
-        typer.Option(help="synthetic, or a folder: alphamatting, src/bgr/pha or dataset layout."),
+        typer.Option(
+            help="synthetic; clip (moving clips with true alpha, still and hand-held: dtSSD, the "
+            "temporal study); or a folder: alphamatting, src/bgr/pha or dataset layout."
+        ),
     ] = None,
     resolution: Annotated[str, typer.Option(help="hd, 4k or WxH of the synthetic set.")] = "hd",
     frames: Annotated[
-        int | None, typer.Option(help="Frames per set (default: 16 synthetic, all real).")
+        int | None,
+        typer.Option(help="Frames per set (default: 16 synthetic, 8 per clip, all real)."),
     ] = None,
     device: Device = "auto",
     out: Annotated[Path, typer.Option(help="Results, report, plots, cached models.")] = Path(

@@ -44,6 +44,17 @@ def bench(
     compile_model: Annotated[
         bool, flag("compile", "torch.compile the model (slow to compile on CPU).")
     ] = False,
+    temporal: Annotated[
+        bool, flag("temporal", "Time the model with bgm matte's temporal filter after it.")
+    ] = False,
+    clip: Annotated[
+        bool,
+        flag(
+            "clip",
+            "Also matte a moving clip with true alpha at each resolution (8 frames, still "
+            "camera): MAD and dtSSD (meaningful with a trained --checkpoint).",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Measure model throughput on synthetic frames: FPS, latency, peak memory, base/refiner
@@ -55,7 +66,7 @@ def bench(
         resolution=flat(resolution), backbone=flat(backbone), refine=flat(refine), k=flat(k),
         backbone_scale=flat(backbone_scale), precision=flat(precision), device=flat(device),
         batch=flat(batch), threads=flat(threads), checkpoint=flat(checkpoint), iters=iters,
-        warmup=warmup, compile=compile_model,
+        warmup=warmup, compile=compile_model, temporal=temporal, clip=clip,
     )  # fmt: skip
 
     def step(index: int, total: int, cfg) -> None:

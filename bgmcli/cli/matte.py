@@ -20,6 +20,7 @@ from bgmcli.cli.options import (
     Precision,
     Quiet,
     Refine,
+    Temporal,
     Threshold,
     flag,
 )
@@ -89,6 +90,7 @@ def matte(
             "than 0.3 px off; measured again when the camera moves), on or off.",
         ),
     ] = "auto",
+    temporal: Temporal = None,
     start: Annotated[
         str | None, typer.Option(metavar="TIME", help="Start here: seconds or [HH:]MM:SS.")
     ] = None,
@@ -196,7 +198,7 @@ def matte(
     options = dict(
         outdir=Path(dirs[0]) if dirs else None,
         output_types=parse_output_types(output_types), output_format=output_format,
-        target=target, align=align,
+        target=target, align=align, temporal=temporal,
         start=parse_time(start, "--start"), duration=parse_time(duration, "--duration"),
         checkpoint=checkpoint, backbone=backbone,
         backbone_scale=backbone_scale, refine=refine, k=k, threshold=threshold,
@@ -243,12 +245,23 @@ def _matte_one(config, threads: int | None, quiet: bool) -> None:
             f"{result.frames} frames ({result.width}x{result.height}) in {result.run_s:.1f} s: "
             f"{result.fps:.2f} fps end-to-end, model {result.model_fps:.2f} fps"
             + (f" -> {names}" if names else "")
-            + (live_summary(result.live) if result.live is not None else ""),
+            + (live_summary(result.live) if result.live is not None else "")
+            + flicker_summary(result),
             markup=False,
             soft_wrap=True,
         )
         if result.alignment is not None:
             console.print(alignment_summary(result.alignment), markup=False, soft_wrap=True)
+
+
+def flicker_summary(result) -> str:
+    """The flicker figure (no truth needed): mean alpha change a frame where the input holds
+    still, x1e3; empty with fewer than two frames."""
+    if result.flicker is None:
+        return ""
+    filtered = "; temporal filter on" if result.temporal else ""
+    return (f"; flicker {result.flicker * 1e3:.2f}e-3 (mean alpha change a frame where the "
+            f"input holds still{filtered})")  # fmt: skip
 
 
 def alignment_summary(report) -> str:

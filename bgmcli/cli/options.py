@@ -30,6 +30,11 @@ PRECISION_HELP = "fp32, fp16 (CUDA only) or bf16."
 BATCH_HELP = "Frames per model call."
 RESOLUTION_HELP = "Frame size: hd (1920x1080), 4k (3840x2160) or WxH."
 THREADS_HELP = "CPU threads (torch.set_num_threads). (default: torch's)"
+TEMPORAL_HELP = (
+    "Temporal filter: alpha and foreground smoothed over neighbouring frames where the input "
+    "holds still, each frame's own matte where it moves (files look one frame ahead, live "
+    "sources back only). An error on a single image. (default: off; docs/temporal.md)"
+)
 
 
 def parse_count(text: str) -> int:
@@ -98,4 +103,5 @@ Batch = Annotated[int, typer.Option(metavar="N", parser=parse_count, help=BATCH_
 Batches = Annotated[list[int] | None, _sweep("--batch", "N", BATCH_HELP, parse_count)]
 Threads = Annotated[list[int] | None, _sweep("--threads", "N", THREADS_HELP, parse_count)]
 Quiet = Annotated[bool, flag("quiet", "No progress display or summary.", "-q")]
+Temporal = Annotated[bool | None, flag("temporal", TEMPORAL_HELP)]
 Json = Annotated[bool, flag("json", "Print the results as JSON instead of tables.")]

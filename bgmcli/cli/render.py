@@ -154,7 +154,8 @@ def _upsampled_comparison(m: dict) -> str:
 BENCH_CONFIG_COLUMNS = {
     "resolution": "resolution", "backbone": "backbone", "backbone_scale": "scale", "k": "k",
     "refine": "refine", "precision": "precision", "device": "device", "batch": "batch",
-    "threads": "threads", "compile": "compile", "checkpoint": "checkpoint",
+    "threads": "threads", "compile": "compile", "temporal": "temporal",
+    "checkpoint": "checkpoint",
 }  # fmt: skip
 
 
@@ -162,10 +163,10 @@ def bench_table(rows: list[dict]):
     """Configuration columns for what varies (the rest in the caption), then the measurements."""
     varying = [
         key for key in BENCH_CONFIG_COLUMNS
-        if key in ("resolution", "backbone") or len({str(r[key]) for r in rows}) > 1
+        if key in ("resolution", "backbone") or len({str(r.get(key)) for r in rows}) > 1
     ]  # fmt: skip
     constant = [f"{BENCH_CONFIG_COLUMNS[key]} {rows[0][key]}" for key in BENCH_CONFIG_COLUMNS
-                if key not in varying and rows[0][key] not in (None, False)]  # fmt: skip
+                if key not in varying and rows[0].get(key) not in (None, False)]  # fmt: skip
     caption = (
         ", ".join([*constant, f"ms over {rows[0]['iters']} timed iterations"])
         + "; peak MB: RSS increase on CPU, max allocated on CUDA; other CPUs: kept busy by other"
@@ -176,22 +177,26 @@ def bench_table(rows: list[dict]):
     table = Table(caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
     for key in varying:
         table.add_column(BENCH_CONFIG_COLUMNS[key], no_wrap=True)
-    for header in ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %", "other CPUs"):
+    quality = any(row.get("clip_mad") is not None for row in rows)
+    headers = ("FPS", "p50", "p90", "peak MB", "base", "refine", "refined %", "other CPUs")
+    for header in headers + (("clip MAD ×1e3", "clip dtSSD") if quality else ()):
         table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
-            *(str(row[key]) for key in varying),
+            *(str(row.get(key)) for key in varying),
             f"{row['fps']:.2f}" + (" !" if row.get("warning") else ""),
             f"{row['latency_p50_ms']:.1f}", f"{row['latency_p90_ms']:.1f}",
             _maybe(row["peak_mem_mb"], "{:.0f}"), _maybe(row["base_ms"], "{:.1f}"),
             _maybe(row["refine_ms"], "{:.1f}"), f"{100 * row['refined_fraction']:.2f}",
             _maybe(row.get("other_cpus"), "{:.1f}"),
+            *((_maybe(row.get("clip_mad"), "{:.2f}", 1e3), _maybe(row.get("clip_dtssd"), "{:.2f}"))
+              if quality else ()),
         )  # fmt: skip
     return table
 
 
-def _maybe(value: float | None, fmt: str) -> str:
-    return "—" if value is None else fmt.format(value)
+def _maybe(value: float | None, fmt: str, scale: float = 1.0) -> str:
+    return "—" if value is None else fmt.format(value * scale)
 
 
 def info_table(summary: dict, full: bool = False, title: str | None = None):

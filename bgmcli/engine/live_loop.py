@@ -17,9 +17,10 @@ VIEW_PICTURES = {"composite": Picture("com", 3), "alpha": Picture("pha", 1)}
 
 
 class LiveLoop:
-    def __init__(self, feed, matter, background, target, outputs, latency, recapture):
+    def __init__(self, feed, matter, background, target, outputs, latency, recapture, stage):
         self.feed, self.matter, self.background, self.target = feed, matter, background, target
         self.outputs, self.latency, self.recapture = outputs, latency, recapture
+        self.stage = stage  # the temporal stage, looking back only: one frame in, one out
         self.window = outputs.window
         self.matted, self._fps, self._last_pts, self._shown_at = 0, None, -1, None
 
@@ -61,7 +62,7 @@ class LiveLoop:
         )  # fmt: skip
         tgt = self.target.plate.next() if self.target.per_frame else None
         batch = _stack([(arrival.image, bgr, tgt, pts)], self.matter.device)
-        matted = self.matter(batch)
+        (matted,) = self.stage(self.matter(batch))
         self.latency.captured(pts, arrival.time)
         self.outputs.put(matted)
         if self.window is not None:
@@ -91,4 +92,5 @@ class LiveLoop:
                 return True
             if action == "plate":
                 self.recapture()
+                self.stage.reset()
         return False

@@ -26,6 +26,7 @@ from bgmcli.engine.matte import MatteResult, _load_model, _on_device, _stopped, 
 from bgmcli.engine.pipeline import Matter
 from bgmcli.engine.plate_capture import capture_plate, save_plate
 from bgmcli.engine.source import open_input
+from bgmcli.engine.temporal_stage import TemporalStage
 from bgmcli.errors import BgmError
 
 LIVE_TIME_BASE = Fraction(1, 90_000)  # live outputs are stamped with arrival times (MPEG-TS's)
@@ -73,7 +74,8 @@ def run_live(config, report, *, model=None) -> MatteResult:
         latency = LatencyLog()
         outputs.open(config, info, latency.written)
         recapture = _recapture_plate(feed, config, info, outputs, background, matter, tell)
-        loop = LiveLoop(feed, matter, background, target, outputs, latency, recapture)
+        stage = TemporalStage(config.temporal_settings(live=True))
+        loop = LiveLoop(feed, matter, background, target, outputs, latency, recapture, stage)
         run_began = time.perf_counter()
         report.start(None)
         stopped_by, fault = _drive(loop, config, live, report, outputs)
@@ -90,7 +92,7 @@ def run_live(config, report, *, model=None) -> MatteResult:
             frames=loop.matted, wall_s=time.perf_counter() - began,
             run_s=time.perf_counter() - run_began, model_s=matter.seconds,
             outputs=[o.path for o in outputs.recordings], width=info.width, height=info.height,
-            live=stats,
+            live=stats, flicker=stage.flicker, temporal=stage.filter is not None,
         )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from bgmcli.engine.sinks import (
 )
 from bgmcli.engine.source import open_input, parse_input
 from bgmcli.engine.sources import SourceInfo, open_source
+from bgmcli.engine.temporal_stage import TemporalStage
 from bgmcli.errors import BgmError
 from bgmcli.loading import load_model
 
@@ -47,6 +48,9 @@ class MatteResult:
     height: int
     live: object = None  # live_run.LiveStats for runs through the live loop
     alignment: AlignmentReport | None = None  # what --align found; None when it was off
+    # mean |alpha change| a frame where the input does not change (model.temporal.FlickerMeter)
+    flicker: float | None = None
+    temporal: bool = False  # whether the temporal filter ran
 
     @property
     def fps(self) -> float:
@@ -76,6 +80,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         source = _open_input(config)
         stack.callback(source.close)
         info = source.info
+        _check_temporal(config, info)
         fmt = FORMATS[config.output_format or ("mp4" if info.kind == "video" else "png")]
         check_encoder(fmt)
         target = open_target(config.target, info, alpha_format=fmt.alpha, warn=report.warn)
@@ -101,7 +106,9 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
                 f"the com output has no sound"
             )
         run_began = time.perf_counter()
-        frames = _run(source, background, target, config, matter, encoders, outputs, report)
+        stage = TemporalStage(config.temporal_settings())
+        frames = _run(source, background, target, config, matter, stage, encoders, outputs,
+                      report)  # fmt: skip
         return MatteResult(
             frames=frames,
             wall_s=time.perf_counter() - began,
@@ -111,7 +118,17 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
             width=info.width,
             height=info.height,
             alignment=background.alignment(),
+            flicker=stage.flicker,
+            temporal=stage.filter is not None,
         )
+
+
+def _check_temporal(config: MatteConfig, info: SourceInfo) -> None:
+    """--temporal asked for on one picture: an error (nothing to compare it with); the default
+    simply does not apply there."""
+    if config.temporal and info.kind == "image":
+        raise BgmError(f"--temporal needs frames in sequence (a video or images); {info.path} "
+                       "is a single image: leave --temporal out")  # fmt: skip
 
 
 def _open_input(config: MatteConfig):
@@ -126,7 +143,7 @@ def _on_device(image, device: torch.device) -> torch.Tensor | None:
     return None if image is None else to_float(torch.from_numpy(image)[None].to(device))
 
 
-def _run(source, background, target, config, matter, encoders, outputs, report) -> int:
+def _run(source, background, target, config, matter, stage, encoders, outputs, report) -> int:
     done = [0]
 
     def progress(total: int, step: int) -> None:
@@ -136,7 +153,7 @@ def _run(source, background, target, config, matter, encoders, outputs, report) 
     prefetch = Prefetch(batches(source, background, target, config.batch, matter.device))
     report.start(source.info.frames)
     try:
-        frames = run_pipeline(prefetch, matter, encoders, progress)
+        frames = run_pipeline(prefetch, matter, stage, encoders, progress)
         for encoder in encoders:
             encoder.close()
     except BaseException as exc:

@@ -16,6 +16,8 @@ from bgmcli.model.settings import InferenceSettings
 
 OUTPUT_TYPES = ("com", "pha", "fgr", "err", "ref")
 ALIGN_MODES = ("auto", "on", "off")  # what --align takes (bgmcli.engine.align)
+# --temporal's default: on only if the filter meets the issue's targets (docs/temporal.md)
+TEMPORAL_DEFAULT = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +31,8 @@ class MatteConfig:
     output_format: str | None = None  # None: mp4 for a video input, png for images
     target: str | None = None  # None: green, or transparent where the format has alpha
     align: str = "auto"  # auto, on or off (bgmcli.engine.align)
+    temporal: bool | None = None  # the temporal filter; None: TEMPORAL_DEFAULT (not an error on
+    # a single image, where True is)
     start: float | None = None  # seconds
     duration: float | None = None  # seconds
     checkpoint: Path | None = None  # None: the bundled model
@@ -96,6 +100,14 @@ class MatteConfig:
         from bgmcli.engine.source import InputOptions
 
         return InputOptions(size=self.input_size, fps=self.input_fps, timeout=self.timeout)
+
+    def temporal_settings(self, live: bool = False):
+        """The temporal filter's settings (looking back only for a live run), or None: off."""
+        if not (TEMPORAL_DEFAULT if self.temporal is None else self.temporal):
+            return None
+        from bgmcli.model.temporal import TemporalSettings
+
+        return TemporalSettings().live() if live else TemporalSettings()
 
     @cached_property
     def settings(self) -> InferenceSettings:

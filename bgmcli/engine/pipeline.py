@@ -191,6 +191,7 @@ class Matted:
     out: object  # MattingOutput, on the model's device
     tgt: torch.Tensor | None  # what com goes over; None for the transparent cut-out
     pts: list[int]
+    inputs: tuple | None = None  # (src, bgr) floats on the device, for the temporal stage
 
     def pictures(self, output) -> np.ndarray:
         """uint8 planes (B, C, H, W) of `output` on the CPU, converted on the model's device
@@ -219,7 +220,7 @@ class Matter:
         with torch.inference_mode(), autocast:
             out = self.model(src, bgr)
         self._stop(timer)
-        return Matted(out, tgt, batch.pts)
+        return Matted(out, tgt, batch.pts, (src, bgr))
 
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
         images = images.to(self.device, non_blocking=True)
@@ -249,14 +250,21 @@ class Matter:
         return self._cpu_seconds
 
 
-def run_pipeline(prefetch: Prefetch, matter: Matter, encoders: list, progress: Callable) -> int:
-    """Drives the batches through the model into the encoders; returns the frame count.
-    The caller closes or aborts the encoders."""
+def run_pipeline(prefetch: Prefetch, matter: Matter, stage, encoders: list, progress) -> int:
+    """Drives the batches through the model and `stage` (the temporal stage: it may hold frames
+    back until their future has come) into the encoders; returns the frame count. The caller
+    closes or aborts the encoders."""
     frames = 0
+
+    def write(ready: list[Matted]) -> None:
+        nonlocal frames
+        for matted in ready:
+            for encoder in encoders:
+                encoder.put(matted)
+            frames += len(matted.pts)
+            progress(frames, len(matted.pts))
+
     for batch in prefetch:
-        matted = matter(batch)
-        for encoder in encoders:
-            encoder.put(matted)
-        frames += len(batch.pts)
-        progress(frames, len(batch.pts))
+        write(stage(matter(batch)))
+    write(stage.finish())
     return frames

@@ -260,7 +260,7 @@ def test_list_names_every_study(capsys):
         (["--study", "aspp", "--fps-iters", "0"], "--fps-iters must be at least 1"),
         (["--study", "aspp", "--checkpoint", "k5000=x.pt"], "no variant 'k5000'"),
         (["--study", "aspp", "--checkpoint", "aspp=missing.pt"], "file not found"),
-        (["--study", "aspp", "--eval-data", "no/such/dir"], "not 'synthetic' and not a folder"),
+        (["--study", "aspp", "--eval-data", "no/such/dir"], "not 'clip' and not a folder"),
         (["--study", "aspp", "--frames", "0"], "--frames must be at least 1"),
         (["--study", "aspp", "--preset", "huge"], "unknown preset 'huge'"),
         (["--study", "aspp", "--resolution", "big"], "unknown resolution 'big'"),

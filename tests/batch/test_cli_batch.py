@@ -55,7 +55,7 @@ def test_an_interrupted_batch_leaves_partials_and_a_rerun_redoes_that_shot(
     out, real, calls = shots / "out", engine_matte.run_pipeline, []
     args = [shots / "shots", "--bg", shots / "plates", "-o", out, "--output-format", "png"]
 
-    def interrupted_on_the_second_shot(prefetch, matter, encoders, progress):
+    def interrupted_on_the_second_shot(prefetch, matter, stage, encoders, progress):
         calls.append(1)
 
         def ctrl_c_after_a_frame(total, step):
@@ -63,7 +63,7 @@ def test_an_interrupted_batch_leaves_partials_and_a_rerun_redoes_that_shot(
             if len(calls) == 2:
                 raise KeyboardInterrupt
 
-        return real(prefetch, matter, encoders, ctrl_c_after_a_frame)
+        return real(prefetch, matter, stage, encoders, ctrl_c_after_a_frame)
 
     monkeypatch.setattr(engine_matte, "run_pipeline", interrupted_on_the_second_shot)
     code, _, err = bgm_matte(capsys, checkpoint, *args)

@@ -41,6 +41,17 @@ def test_a_yaml_list_of_shots(project):
     assert row.shot.name == "a" and row.options == {"k": 20}
 
 
+def test_the_temporal_filter_per_shot(project):
+    manifest = project / "shots.csv"
+    manifest.write_text("input,plate,temporal\nshots/a.mp4,plates/a.png,yes\n"
+                        "shots/b.mp4,plates/b.png,no\n")  # fmt: skip
+    first, second = read_manifest(manifest, have_bg=False)
+    assert first.options == {"temporal": True} and second.options == {"temporal": False}
+    manifest.write_text("input,plate,temporal\nshots/a.mp4,plates/a.png,maybe\n")
+    with pytest.raises(BgmError, match="temporal.*'maybe' is not yes or no"):
+        read_manifest(manifest, have_bg=False)
+
+
 def test_rows_without_a_plate_take_bg(project):
     manifest = project / "shots.csv"
     manifest.write_text("input\nshots/a.mp4\n")

@@ -141,3 +141,16 @@ def test_cpu_peak_memory_without_kernel_reset(monkeypatch):
     time.sleep(0.05)
     del block
     assert memory.peak_mb() >= 48
+
+
+@pytest.mark.slow
+def test_clip_quality_and_the_temporal_filter_in_the_rows(capsys):
+    code, out, _ = run_bgm(capsys, "bench", *TINY, "--batch", "2", "--clip", "--json")
+    assert code == 0
+    (plain,) = json.loads(out)
+    assert plain["temporal"] is False and plain["clip_mad"] > 0 and plain["clip_dtssd"] > 0
+    code, out, _ = run_bgm(capsys, "bench", *TINY, "--batch", "2", "--clip", "--temporal")
+    assert code == 0 and "clip dtSSD" in out and "temporal True" in out
+    (row,) = run_sweep(plan_sweep(resolution=["64x48"], device=["cpu"], threads=[1], iters=1,
+                                  warmup=1))  # fmt: skip
+    assert row["clip_mad"] is None and row["clip_dtssd"] is None  # not asked for

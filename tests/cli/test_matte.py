@@ -173,3 +173,15 @@ def test_the_api_and_the_cli_give_the_same_matte(capsys, media, tmp_path):
     assert np.abs(cli_pha - api_pha).max() <= 1
     cli_ref = np.asarray(Image.open(tmp_path / "002.ref.png"))
     assert (cli_ref > 127).sum() == 16 * out.ref_sm.sum().item()  # the same refined patches
+
+
+@pytest.mark.slow
+def test_temporal_reports_flicker_and_refuses_a_single_image(capsys, media, tmp_path):
+    code, out, err = matte(capsys, media, tmp_path, "--temporal", "--align", "off", "-q")
+    assert (code, out, err) == (0, "", "")
+    code, out, _ = matte(capsys, media, tmp_path / "b", "--temporal", "--align", "off")
+    assert code == 0 and "; flicker " in out and "temporal filter on" in out
+    image = sorted(media.images.iterdir())[0]
+    code, _, err = matte(capsys, media, tmp_path / "c", "--temporal", clip=image)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("bgm: error: --temporal needs frames in sequence")
