@@ -32,7 +32,7 @@ _LATER_FIELDS = {
     for name in (
         "synthetic_shapes", "plate_misalign", "plate_misalign_share", "foreground_shading",
         "synthetic_veil_share", "synthetic_skin_share", "plate_jitter",
-        "shadow_share",
+        "shadow_share", "synthetic_tint_share",
     )
 }  # fmt: skip
 _LATER_MODEL_FIELDS = {"refiner_residual": False}

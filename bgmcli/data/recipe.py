@@ -17,7 +17,8 @@ class SampleRecipe:
     (skin, plain cloth, painted surfaces), opaque like any other foreground. `plate_jitter`: the
     plate's colour jitter (brightness, contrast, saturation 1 +- this). `shadow_share`: the
     fraction of samples in which the subject casts a shadow on the live background (and not on
-    the plate).
+    the plate). `tint_share`: the fraction of synthetic foregrounds tinted toward the
+    background's colours (the hard case: opaque where the plate differs little).
     The defaults draw the samples of the first versions, bit for bit (evaluation sets too)."""
 
     shapes: str = "blobs"
@@ -28,6 +29,7 @@ class SampleRecipe:
     skin_share: float = 0.0
     plate_jitter: float = 0.18
     shadow_share: float = 0.3
+    tint_share: float = 0.25
 
 
 # the samples of the first versions (and of every evaluation set)

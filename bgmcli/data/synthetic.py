@@ -93,14 +93,14 @@ def background(rng: np.random.Generator, hw: Size) -> tuple[torch.Tensor, int]:
 
 
 def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: int,
-               shading: float = 0.0, skin: float = 0.0):  # fmt: skip
+               shading: float = 0.0, skin: float = 0.0, tint: float = 0.25):  # fmt: skip
     """A photo-textured foreground, sometimes tinted toward the background's colours (hard case),
     with probability `shading` shaded (`shade`); with probability `skin` a smooth one (`skin`)."""
     fgr = photo_crop(rng, hw, exclude)[0] if rng.random() < 0.85 else procedural(rng, hw)
     # Drawn only when asked for (as shading below), so that the default draws stay the same.
     if skin > 0 and rng.random() < skin:
         fgr = smooth_surface(rng, hw)
-    if rng.random() < 0.25:
+    if rng.random() < tint:
         t = rng.uniform(0.3, 0.8)
         fgr = fgr * (1 - t) + augment.channel_mean(live) * t
     # Drawn only when asked for, so that shading 0 leaves every later draw (and so the
@@ -218,7 +218,8 @@ def generate(
 ) -> dict[str, torch.Tensor]:
     """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
     live, k = background(rng, hw)
-    fgr = foreground(rng, hw, live, exclude=k, shading=recipe.shading, skin=recipe.skin_share)
+    fgr = foreground(rng, hw, live, exclude=k, shading=recipe.shading, skin=recipe.skin_share,
+                     tint=recipe.tint_share)  # fmt: skip
     fgr, pha = matte(rng, hw, fgr, live, recipe.shapes, recipe.veil_share)
     if rng.random() < 0.3:
         # Blur the premultiplied colour with the alpha so the blurred fgr is not haloed.

@@ -123,6 +123,8 @@ class TrainConfig:
     plate_jitter: float = 0.18
     # the fraction of samples with the subject's shadow on the live background (not the plate)
     shadow_share: float = 0.3
+    # the fraction of synthetic foregrounds tinted toward the background's colours
+    synthetic_tint_share: float = 0.25
     seed: int = 0
     val_every: int = 100
     val_samples: int = 8
@@ -143,7 +145,7 @@ class TrainConfig:
                 f"plate_misalign_share must be between 0 and 1, got {self.plate_misalign_share!r}"
             )
         shares = ("foreground_shading", "synthetic_veil_share", "synthetic_skin_share")
-        for name in (*shares, "plate_jitter", "shadow_share"):
+        for name in (*shares, "plate_jitter", "shadow_share", "synthetic_tint_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise BgmError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         for name in ("data_length", "val_every", "val_samples"):
@@ -189,7 +191,8 @@ class TrainConfig:
                             veil_share=self.synthetic_veil_share,
                             skin_share=self.synthetic_skin_share,
                             plate_jitter=self.plate_jitter,
-                            shadow_share=self.shadow_share)  # fmt: skip
+                            shadow_share=self.shadow_share,
+                            tint_share=self.synthetic_tint_share)  # fmt: skip
 
     def settings(self, stage: StageConfig) -> InferenceSettings:
         """What the model runs with in `stage` (training and validation): a fixed k per crop."""
