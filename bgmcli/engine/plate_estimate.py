@@ -1,0 +1,114 @@
+"""The background of a take from a sample of its frames (aligned to one reference): a temporal
+median first; then each frame's subject (where it differs from that plate) is masked out and
+each pixel's background is the median of the frames in which it was not covered. Frames with
+no subject at all (before it walks in, after it leaves), when there are a few, give the plate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+MIN_DIFF = 10  # grey levels (of 255, after a 3x3 mean) a subject differs from the plate by
+NOISE_FACTOR = 10.0  # ... or this many times the 25th percentile of its differences (noise)
+EMPTY_SHARE = 0.002  # a frame whose subject covers less of it than this is empty
+MIN_EMPTY = 3  # fewer empty frames than this: the plate is the masked median of all frames
+MIN_MOVED = 0.002  # something must move over this share of the frame: a subject to tell apart
+ROUNDS = 2  # masked medians after the first (the second corrects masks cut by the first)
+ROWS = 32  # rows per chunk of the per-pixel median (bounds the memory it takes)
+MISSING = np.uint16(256)  # stands for a pixel left out of a median: sorts after every value
+
+
+@dataclass(frozen=True)
+class PlateEstimate:
+    plate: np.ndarray  # uint8 (H, W, 3)
+    seen: np.ndarray  # int (H, W): in how many frames each pixel's background was seen
+    frames: int  # frames the estimate was made from
+    empty: tuple[int, ...]  # the indices of the frames with no subject
+    moved_share: float  # of the frame: where a subject was seen in any frame
+
+    @property
+    def seen_share(self) -> float:
+        """The share of the frame whose background was seen in at least one frame."""
+        return float((self.seen > 0).mean())
+
+
+def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> PlateEstimate:
+    """`images` uint8 (N, H, W, 3); `valid` bool (N, H, W): where each frame has picture (an
+    aligned hand-held frame does not reach every corner of the reference), None: everywhere."""
+    valid = np.ones(images.shape[:3], bool) if valid is None else valid
+    plate = masked_median(images, valid)
+    for _ in range(ROUNDS):
+        subject = subject_masks(images, plate) & valid
+        keep = valid & ~subject
+        plate = np.where((keep.sum(0) > 0)[..., None], masked_median(images, keep), plate)
+    shares = subject.reshape(len(images), -1).mean(1)
+    empty = tuple(int(i) for i in np.flatnonzero(shares < EMPTY_SHARE))
+    if len(empty) >= MIN_EMPTY:
+        some = valid[list(empty)]
+        plate = np.where(some.any(0)[..., None], masked_median(images[list(empty)], some), plate)
+    moved = subject.any(0)
+    seen = np.where(enclosed(moved), 0, keep.sum(0))
+    return PlateEstimate(plate, seen, len(images), empty, float(moved.mean()))
+
+
+def masked_median(images: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The per-pixel median of `images` over the frames `keep` marks (the mean of the middle
+    two for an even count); over all of them where a pixel has none."""
+    out = np.empty(images.shape[1:], np.uint8)
+    for top in range(0, images.shape[1], ROWS):
+        rows = slice(top, top + ROWS)
+        kept = keep[:, rows] | ~keep[:, rows].any(0)
+        values = images[:, rows].astype(np.uint16)
+        values[~np.broadcast_to(kept[..., None], values.shape)] = MISSING
+        values.sort(axis=0)
+        count = kept.sum(0)[None, ..., None]
+        low = np.take_along_axis(values, (count - 1) // 2, 0)
+        high = np.take_along_axis(values, count // 2, 0)
+        out[rows] = ((low + high + 1) // 2)[0]
+    return out
+
+
+def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """bool (N, H, W): where each frame differs from `plate` beyond its noise, opened (specks of
+    noise go), widened by a few pixels (soft edges, hair, shadows), its holes filled."""
+    smooth_plate = _smooth(plate)
+    reach = max(2, round(max(plate.shape[:2]) / 160))
+    masks = []
+    for image in images:
+        diff = np.abs(_smooth(image) - smooth_plate).max(-1)
+        # The quietest quarter of the frame tells its noise, however much the subject covers.
+        threshold = max(MIN_DIFF, NOISE_FACTOR * float(np.percentile(diff, 25)))
+        mask = ndimage.binary_opening(diff > threshold, iterations=1)
+        mask = ndimage.binary_dilation(mask, iterations=reach)
+        masks.append(ndimage.binary_fill_holes(mask))
+    return np.stack(masks)
+
+
+def enclosed(moved: np.ndarray) -> np.ndarray:
+    """The parts of the frame that what moved surrounds without ever covering them: the body of
+    a subject that only sways (its outline moved, its middle never did). A region counts as
+    surrounded when it touches at most one edge of the frame (a subject stands on the bottom)."""
+    inside = np.zeros_like(moved)
+    for side in range(4):
+        turned = np.rot90(moved, side)
+        padded = np.pad(turned, ((0, 1), (0, 0)), constant_values=True)  # close the bottom
+        filled = ndimage.binary_fill_holes(padded)[:-1]
+        inside |= np.rot90(filled & ~turned, -side)
+    return inside
+
+
+def _smooth(image: np.ndarray) -> np.ndarray:
+    return ndimage.uniform_filter(image.astype(np.float32), size=(3, 3, 1))
+
+
+def coverage_picture(estimate: PlateEstimate) -> np.ndarray:
+    """uint8 RGB: grey from 48 (background seen in one frame) to 255 (in every frame); red where
+    it was never seen."""
+    seen = estimate.seen
+    grey = 48 + 207 * (seen - 1) / max(1, estimate.frames - 1)
+    picture = np.repeat(np.clip(grey, 0, 255).round().astype(np.uint8)[..., None], 3, -1)
+    picture[seen == 0] = (255, 0, 0)
+    return picture
