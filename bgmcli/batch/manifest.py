@@ -110,7 +110,7 @@ def _row(path: Path, number: int, record: dict, have_bg: bool) -> ManifestRow:
 
 def _plate(folder: Path, cells: dict, label: str) -> tuple[Path | None, dict]:
     """The row's plate: a file (relative to the manifest) or a form taking it from the input
-    (capture, frame:TIME, auto), as --bg reads them; with the fields that replace --bg's."""
+    (capture, frame:TIME, auto) as --bg reads them, with the MatteConfig fields it sets."""
     if "plate" not in cells:
         return None, {}
     text = str(cells["plate"]).strip()
@@ -120,7 +120,7 @@ def _plate(folder: Path, cells: dict, label: str) -> tuple[Path | None, dict]:
         raise BgmError(f"{label}: plate {text!r}: {exc}") from None
     if form.path is None:
         return None, form.fields()
-    return _file(folder, text, label, "plate"), form.fields()
+    return _file(folder, text, label, "plate"), {}
 
 
 def _column(key: str) -> str:

@@ -12,6 +12,7 @@ from bgmcli.batch.inputs import ShotInput, expand_inputs
 from bgmcli.batch.manifest import read_manifest
 from bgmcli.batch.plates import match_plate, plate_files
 from bgmcli.engine.matte_config import MatteConfig
+from bgmcli.engine.plate_forms import PlateForm
 from bgmcli.errors import BgmError
 
 
@@ -44,7 +45,8 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
         pairs = [(shot, None, {}) for shot in expansion.shots]
         labels, plan = {}, BatchPlan([], expansion.notes, expansion.is_batch)
     for shot, plate, extra in _with_plates(pairs, bg, plan.notes, options):
-        config = dict(options | extra, input=shot.input, background=plate)
+        own_file = {} if plate is None else PlateForm().fields()  # a row's file replaces --bg
+        config = dict(options | extra | own_file, input=shot.input, background=plate)
         plan.shots.append(Shot(_label(shot), _config(config, labels.get(id(shot)))))
     _check_names(plan.shots)
     return plan
@@ -61,7 +63,10 @@ def _config(fields: dict, label: str | None) -> MatteConfig:
 def _with_plates(pairs: list, bg: Path | None, notes: list[str], options: dict) -> list:
     """Each shot's plate: its own (manifest), matched in the folder --bg, or --bg itself; none
     where it comes from the input (capture, frame:TIME, auto: given or in the shot's row)."""
-    pairs = [(shot, plate, extra, _from_input(options | extra)) for shot, plate, extra in pairs]
+    pairs = [
+        (shot, plate, extra, plate is None and _from_input(options | extra))
+        for shot, plate, extra in pairs
+    ]
     if bg is None:
         if any(plate is None and not own for _, plate, _, own in pairs):
             raise BgmError("missing option '--bg': the clean background plate, or a folder of them")

@@ -75,7 +75,7 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
     """bool (N, H, W): where each frame differs from `plate` beyond its noise, opened (specks of
     noise go), widened by a few pixels (soft edges, hair, shadows), its holes filled."""
     smooth_plate = _smooth(plate)
-    reach = max(2, round(max(plate.shape[:2]) / 160))
+    reach = _reach(plate.shape)
     masks = []
     for image in images:
         diff = np.abs(_smooth(image) - smooth_plate).max(-1)
@@ -89,8 +89,13 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
 
 def enclosed(moved: np.ndarray) -> np.ndarray:
     """The parts of the frame that what moved surrounds without ever covering them: the body of
-    a subject that only sways (its outline moved, its middle never did). A region counts as
-    surrounded when it touches at most one edge of the frame (a subject stands on the bottom)."""
+    a subject that only sways (its outline moved, its middle never did; gaps of a few pixels in
+    the outline are closed). A region counts as surrounded when it touches at most one edge of
+    the frame (a subject stands on the bottom)."""
+    gap = 2 * _reach(moved.shape)
+    y, x = np.ogrid[-gap : gap + 1, -gap : gap + 1]
+    padded = np.pad(moved, gap, mode="edge")
+    moved = ndimage.binary_closing(padded, structure=x * x + y * y <= gap * gap)[gap:-gap, gap:-gap]
     inside = np.zeros_like(moved)
     for side in range(4):
         turned = np.rot90(moved, side)
@@ -98,6 +103,11 @@ def enclosed(moved: np.ndarray) -> np.ndarray:
         filled = ndimage.binary_fill_holes(padded)[:-1]
         inside |= np.rot90(filled & ~turned, -side)
     return inside
+
+
+def _reach(shape) -> int:
+    """How far (pixels) a subject's soft edge and shadow reach beyond where it differs."""
+    return max(2, round(max(shape[:2]) / 160))
 
 
 def _smooth(image: np.ndarray) -> np.ndarray:
