@@ -35,6 +35,7 @@ class Coverage:
     empty: int  # of them, frames with no subject
     warped: int  # frames moved onto the reference (hand-held)
     failed: int  # frames that could not be registered (left out)
+    reference_s: float  # the frame the plate is in register with (seconds from the run's start)
     plate_path: Path
     coverage_path: Path
 
@@ -107,7 +108,8 @@ def _auto(config, info: SourceInfo, outdir: Path) -> tuple[np.ndarray, Coverage]
     atomic_write(coverage_path, lambda tmp: write_png(tmp, coverage_picture(estimate)))
     coverage = Coverage(
         seen_share=estimate.seen_share, frames=estimate.frames, empty=len(estimate.empty),
-        warped=aligned.warped, failed=aligned.failed, plate_path=plate_path,
+        warped=aligned.warped, failed=aligned.failed,
+        reference_s=sample.times[aligned.reference], plate_path=plate_path,
         coverage_path=coverage_path,
     )  # fmt: skip
     return estimate.plate, coverage

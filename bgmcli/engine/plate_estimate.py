@@ -1,7 +1,8 @@
-"""The background of a take from a sample of its frames (aligned to one reference): a temporal
-median first; then each frame's subject (where it differs from that plate) is masked out and
-each pixel's background is the median of the frames in which it was not covered. Frames with
-no subject at all (before it walks in, after it leaves), when there are a few, give the plate.
+"""The background of a take from a sample of its frames (aligned to one reference): a first guess
+from each pixel's largest group of agreeing frames (plate_consensus); then each frame's subject
+(where it differs from that plate) is masked out and each pixel's background is the median of the
+frames in which it was not covered. Frames with no subject at all (before it walks in, after it
+leaves), when there are a few, give the plate; the coverage says where the background was seen.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+
+from bgmcli.engine.plate_consensus import agreeing_frames
 
 MIN_DIFF = 10  # grey levels (of 255, after a 3x3 mean) a subject differs from the plate by
 NOISE_FACTOR = 10.0  # ... or this many times the 25th percentile of its differences (noise)
@@ -39,7 +42,7 @@ def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> Plate
     """`images` uint8 (N, H, W, 3); `valid` bool (N, H, W): where each frame has picture (an
     aligned hand-held frame does not reach every corner of the reference), None: everywhere."""
     valid = np.ones(images.shape[:3], bool) if valid is None else valid
-    plate = masked_median(images, valid)
+    plate = masked_median(images, agreeing_frames(images, valid))
     for _ in range(ROUNDS):
         subject = subject_masks(images, plate) & valid
         keep = valid & ~subject
