@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-AGREE = 12  # grey levels (of 255, block means) within which two frames show the same thing
+AGREE = 20  # grey levels (of 255, block means) within which two frames show the same thing
+# (a codec may render a still background a dozen levels apart before and after a subject passes)
 WORK_WIDTH = 400  # frames are compared as block means about this wide: the cost stays bounded
 
 

@@ -53,7 +53,9 @@ def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> Plate
         some = valid[list(empty)]
         plate = np.where(some.any(0)[..., None], masked_median(images[list(empty)], some), plate)
     moved = subject.any(0)
-    seen = np.where(enclosed(moved), 0, keep.sum(0))
+    # A subject that leaves empty frames has moved; otherwise what its motion encloses but never
+    # uncovered was not seen, whatever the frames there agree on.
+    seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(enclosed(moved), 0, keep.sum(0))
     return PlateEstimate(plate, seen, len(images), empty, float(moved.mean()))
 
 
@@ -76,7 +78,8 @@ def masked_median(images: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
     """bool (N, H, W): where each frame differs from `plate` beyond its noise, opened (specks of
-    noise go), widened by a few pixels (soft edges, hair, shadows), its holes filled."""
+    noise go) and widened by a few pixels (soft edges, hair, shadows). Holes are not filled: a
+    ring of slight differences (a codec's drift) would mask the background it surrounds."""
     smooth_plate = _smooth(plate)
     reach = _reach(plate.shape)
     masks = []
@@ -85,27 +88,21 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
         # The quietest quarter of the frame tells its noise, however much the subject covers.
         threshold = max(MIN_DIFF, NOISE_FACTOR * float(np.percentile(diff, 25)))
         mask = ndimage.binary_opening(diff > threshold, iterations=1)
-        mask = ndimage.binary_dilation(mask, iterations=reach)
-        masks.append(ndimage.binary_fill_holes(mask))
+        masks.append(ndimage.binary_dilation(mask, iterations=reach))
     return np.stack(masks)
 
 
 def enclosed(moved: np.ndarray) -> np.ndarray:
     """The parts of the frame that what moved surrounds without ever covering them: the body of
     a subject that only sways (its outline moved, its middle never did; gaps of a few pixels in
-    the outline are closed). A region counts as surrounded when it touches at most one edge of
-    the frame (a subject stands on the bottom)."""
+    the outline are closed). A region counts as surrounded when it touches no edge of the frame
+    but its bottom (a subject stands on the bottom)."""
     gap = 2 * _reach(moved.shape)
     y, x = np.ogrid[-gap : gap + 1, -gap : gap + 1]
     padded = np.pad(moved, gap, mode="edge")
     moved = ndimage.binary_closing(padded, structure=x * x + y * y <= gap * gap)[gap:-gap, gap:-gap]
-    inside = np.zeros_like(moved)
-    for side in range(4):
-        turned = np.rot90(moved, side)
-        padded = np.pad(turned, ((0, 1), (0, 0)), constant_values=True)  # close the bottom
-        filled = ndimage.binary_fill_holes(padded)[:-1]
-        inside |= np.rot90(filled & ~turned, -side)
-    return inside
+    padded = np.pad(moved, ((0, 1), (0, 0)), constant_values=True)  # close the bottom
+    return ndimage.binary_fill_holes(padded)[:-1] & ~moved
 
 
 def _reach(shape) -> int:
