@@ -10,7 +10,7 @@ from PIL import Image
 
 AGREE = 20  # grey levels (of 255, block means) within which two frames show the same thing
 # (a codec may render a still background a dozen levels apart before and after a subject passes)
-WORK_WIDTH = 400  # frames are compared as block means about this wide: the cost stays bounded
+WORK_WIDTH = 240  # frames are compared as block means about this wide: the cost stays bounded
 
 
 def agreeing_frames(images: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -18,12 +18,16 @@ def agreeing_frames(images: np.ndarray, valid: np.ndarray) -> np.ndarray:
     with picture there count), found on block means and given to every pixel of a block."""
     count, height, width = images.shape[:3]
     factor = max(2, -(-width // WORK_WIDTH))
+    # channel planes (3, N, h, w): each comparison below runs over whole contiguous planes
     small = np.stack([_reduce(image, factor) for image in images]).astype(np.int16)
+    planes = np.ascontiguousarray(small.transpose(3, 0, 1, 2))
     small_valid = valid[:, : small.shape[1] * factor : factor, : small.shape[2] * factor : factor]
     agree = np.zeros(small.shape[:3], bool)
     best = np.full(small.shape[1:3], -1)
     for j in range(count):
-        near = (np.abs(small - small[j]).max(-1) <= AGREE) & small_valid & small_valid[j]
+        near = small_valid & small_valid[j]
+        for plane in planes:
+            near &= np.abs(plane - plane[j]) <= AGREE
         support = near.sum(0)
         better = support > best
         best = np.where(better, support, best)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from bgmcli.engine.plate_consensus import agreeing_frames
@@ -66,13 +67,16 @@ def masked_median(images: np.ndarray, keep: np.ndarray) -> np.ndarray:
     for top in range(0, images.shape[1], ROWS):
         rows = slice(top, top + ROWS)
         kept = keep[:, rows] | ~keep[:, rows].any(0)
-        values = images[:, rows].astype(np.uint16)
-        values[~np.broadcast_to(kept[..., None], values.shape)] = MISSING
-        values.sort(axis=0)
-        count = kept.sum(0)[None, ..., None]
-        low = np.take_along_axis(values, (count - 1) // 2, 0)
-        high = np.take_along_axis(values, count // 2, 0)
-        out[rows] = ((low + high + 1) // 2)[0]
+        # frames last: each pixel's values lie side by side, and the sort runs along them
+        values = np.moveaxis(images[:, rows], 0, -1).astype(np.uint16)
+        values[~np.moveaxis(np.broadcast_to(kept[..., None], images[:, rows].shape), 0, -1)] = (
+            MISSING
+        )
+        values.sort(axis=-1)
+        count = np.moveaxis(kept.sum(0, keepdims=True), 0, -1)[..., None, :]
+        low = np.take_along_axis(values, (count - 1) // 2, -1)
+        high = np.take_along_axis(values, count // 2, -1)
+        out[rows] = ((low + high + 1) // 2)[..., 0]
     return out
 
 
@@ -80,15 +84,16 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
     """bool (N, H, W): where each frame differs from `plate` beyond its noise, opened (specks of
     noise go) and widened by a few pixels (soft edges, hair, shadows). Holes are not filled: a
     ring of slight differences (a codec's drift) would mask the background it surrounds."""
-    smooth_plate = _smooth(plate)
+    plate_planes = _smooth_planes(plate)
     reach = _reach(plate.shape)
     masks = []
     for image in images:
-        diff = np.abs(_smooth(image) - smooth_plate).max(-1)
+        pairs = zip(_smooth_planes(image), plate_planes, strict=True)
+        diff = np.maximum.reduce([np.abs(a - b) for a, b in pairs])
         # The quietest quarter of the frame tells its noise, however much the subject covers.
         threshold = max(MIN_DIFF, NOISE_FACTOR * float(np.percentile(diff, 25)))
-        mask = ndimage.binary_opening(diff > threshold, iterations=1)
-        masks.append(ndimage.binary_dilation(mask, iterations=reach))
+        opened = ndimage.maximum_filter(ndimage.minimum_filter(diff > threshold, 3), 3)
+        masks.append(ndimage.maximum_filter(opened, 2 * reach + 1))
     return np.stack(masks)
 
 
@@ -110,8 +115,10 @@ def _reach(shape) -> int:
     return max(2, round(max(shape[:2]) / 160))
 
 
-def _smooth(image: np.ndarray) -> np.ndarray:
-    return ndimage.uniform_filter(image.astype(np.float32), size=(3, 3, 1))
+def _smooth_planes(image: np.ndarray) -> list[np.ndarray]:
+    """The 3x3 means of each colour channel, as int16 planes (noise averaged down)."""
+    blurred = Image.fromarray(image).filter(ImageFilter.BoxBlur(1))
+    return [np.asarray(plane, np.int16) for plane in blurred.split()]
 
 
 def coverage_picture(estimate: PlateEstimate) -> np.ndarray:
