@@ -79,7 +79,7 @@ def test_too_little_background_seen_is_refused(media, tmp_path):
 def test_some_background_unseen_is_a_warning_naming_the_coverage_picture(media, tmp_path):
     rng = np.random.default_rng(2)
     room = plate(36, 64)
-    sway = [noisy(disc(room, 32 + (i % 3 - 1), 18 + (i // 3 % 3 - 1), 9), rng) for i in range(9)]
+    sway = [noisy(disc(room, 32 + (i % 3 - 1), 18 + (i // 3 % 3 - 1), 11), rng) for i in range(9)]
     report = Recorder()
     take = image_take(tmp_path / "sway", sway)
     result = run_matte(config(media, take, tmp_path / "out", plate_auto=True, align="off"), report)
