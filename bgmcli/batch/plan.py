@@ -36,7 +36,7 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
     if manifest is None and not inputs:
         raise BgmError(MISSING_INPUT)
     if manifest is not None:
-        rows = read_manifest(manifest, have_bg=bg is not None)
+        rows = read_manifest(manifest, have_bg=bg is not None or _from_input(options))
         pairs = [(row.shot, row.plate, row.options) for row in rows]
         labels = {id(row.shot): row.label for row in rows}
         plan = BatchPlan([])
