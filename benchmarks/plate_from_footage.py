@@ -28,7 +28,9 @@ from PIL import Image
 
 from bgmcli.data.clip_files import read_truth, to_uint8, write_clip
 from bgmcli.data.moving_clip import ClipSpec, moving_clip
+from bgmcli.engine.align import warp
 from bgmcli.engine.footage import sample_frames
+from bgmcli.engine.footage_align import picture_reach
 from bgmcli.engine.matte import run_matte
 from bgmcli.engine.matte_config import MatteConfig
 from bgmcli.engine.plate_estimate import masked_median
@@ -101,10 +103,10 @@ def measure(kind: str, spec: ClipSpec, folder: Path, container: str) -> dict:
     built = run_matte(replace(base, background=None, plate_auto=True, outdir=folder / "auto"))
     cover = built.plate.coverage
     reference = min(len(truth["bgr"]) - 1, round(cover.reference_s * float(truth["fps"])))
+    floor = codec_floor(video, truth, reference)
     plate = np.asarray(Image.open(cover.plate_path)).astype(np.float64)
     seen = ~np.all(np.asarray(Image.open(cover.coverage_path)) == (255, 0, 0), axis=-1)
     error = np.abs(plate - truth["bgr"][reference])[seen].mean()
-    floor = codec_floor(video, truth) if spec.camera == "static" else None
     mad_true = mad(folder / "true" / "walk.pha", truth["pha"])
     mad_built = mad(folder / "auto" / "walk.pha", truth["pha"])
     return {
@@ -118,13 +120,23 @@ def measure(kind: str, spec: ClipSpec, folder: Path, container: str) -> dict:
     }  # fmt: skip
 
 
-def codec_floor(video: Path, truth: dict) -> float:
-    """A still camera's best plate from these frames: the per-pixel median of the decoded frames
-    where the true alpha is 0 (noise and compression left in it), against the true plate."""
-    frames = np.stack(sample_frames(video, limit=len(truth["pha"])).images)
-    clear = truth["pha"] == 0
-    best = masked_median(frames, clear)
-    return round(float(np.abs(best - truth["plate"].astype(np.float64))[clear.any(0)].mean()), 3)
+def codec_floor(video: Path, truth: dict, reference: int) -> float:
+    """The best plate these frames give: each decoded frame moved into the reference frame's
+    place by the true camera motion, and the per-pixel median over the frames where the true
+    alpha is 0 (the noise, the compression and the resampling left in it), against the truth."""
+    frames = sample_frames(video, limit=len(truth["pha"])).images
+    to_reference = np.linalg.inv(truth["poses"][reference])
+    moved, clear = [], []
+    for image, pha, pose in zip(frames, truth["pha"], truth["poses"], strict=True):
+        matrix = to_reference @ pose  # this frame's pixels -> the reference frame's
+        moved.append(warp(image, matrix))
+        covered = np.repeat(((pha > 0) * 255).astype(np.uint8)[..., None], 3, -1)
+        reach = picture_reach(matrix, image.shape[1], image.shape[0])
+        clear.append((warp(covered, matrix)[..., 0] == 0) & reach)
+    clear = np.stack(clear)
+    best = masked_median(np.stack(moved), clear)
+    error = np.abs(best - truth["bgr"][reference].astype(np.float64))
+    return round(float(error[clear.any(0)].mean()), 3)
 
 
 def mad(folder: Path, true_pha: np.ndarray) -> float:

@@ -48,13 +48,13 @@ def align_to_reference(images: list[np.ndarray]) -> Aligned:
                 valid.append(None)
                 continue
             out.append(warp(image, motion.matrix))
-            valid.append(_reach(motion.matrix, width, height))
+            valid.append(picture_reach(motion.matrix, width, height))
             warped += 1
     return Aligned(np.stack(out), _valid(valid, height, width), tuple(kept), reference, warped,
                    len(images) - len(kept))  # fmt: skip
 
 
-def _reach(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
+def picture_reach(matrix: np.ndarray, width: int, height: int) -> np.ndarray:
     """bool (H, W): the reference's pixels that a frame moved by `matrix` covers (a pixel's
     worth inside its edges: the warp repeats the edge beyond them)."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
