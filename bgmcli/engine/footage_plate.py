@@ -14,7 +14,6 @@ import numpy as np
 from bgmcli.atomic import atomic_write
 from bgmcli.engine.footage import frame_at, sample_frames
 from bgmcli.engine.images import write_png
-from bgmcli.engine.plate_estimate import MIN_MOVED, coverage_picture, estimate_plate
 from bgmcli.engine.plate_forms import describe_time
 from bgmcli.engine.sources import SourceInfo
 from bgmcli.errors import BgmError
@@ -83,7 +82,9 @@ def plate_from_footage(config, info: SourceInfo, outdir: Path, warn) -> FootageP
 
 
 def _auto(config, info: SourceInfo, outdir: Path) -> tuple[np.ndarray, Coverage]:
-    from bgmcli.engine.footage_align import align_to_reference  # scikit-image: slow to import
+    # scikit-image and scipy take about a second to import: only for runs that need them
+    from bgmcli.engine.footage_align import align_to_reference
+    from bgmcli.engine.plate_estimate import MIN_MOVED, coverage_picture, estimate_plate
 
     if info.kind == "image":
         raise BgmError(f"--bg auto builds the plate from a take's frames; {info.path} is one "
