@@ -2,7 +2,8 @@
 from each pixel's largest group of agreeing frames (plate_consensus); then each frame's subject
 (where it differs from that plate) is masked out and each pixel's background is the median of the
 frames in which it was not covered. Frames with no subject at all (before it walks in, after it
-leaves), when there are a few, give the plate; the coverage says where the background was seen.
+leaves), when there are a few, give the first guess instead; the coverage says where the
+background was seen.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bgmcli.engine.plate_consensus import agreeing_frames
 MIN_DIFF = 10  # grey levels (of 255, after a 3x3 mean) a subject differs from the plate by
 NOISE_FACTOR = 10.0  # ... or this many times the 25th percentile of its differences (noise)
 EMPTY_SHARE = 0.002  # a frame whose subject covers less of it than this is empty
-MIN_EMPTY = 3  # fewer empty frames than this: the plate is the masked median of all frames
+MIN_EMPTY = 3  # this many empty frames or more: they are the first guess, refined as the rest
 MIN_MOVED = 0.002  # something must move over this share of the frame: a subject to tell apart
 ROUNDS = 2  # masked medians after the first (the second corrects masks cut by the first)
 ROWS = 32  # rows per chunk of the per-pixel median (bounds the memory it takes)
@@ -43,21 +44,30 @@ def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> Plate
     """`images` uint8 (N, H, W, 3); `valid` bool (N, H, W): where each frame has picture (an
     aligned hand-held frame does not reach every corner of the reference), None: everywhere."""
     valid = np.ones(images.shape[:3], bool) if valid is None else valid
-    plate = masked_median(images, agreeing_frames(images, valid))
-    for _ in range(ROUNDS):
-        subject = subject_masks(images, plate) & valid
-        keep = valid & ~subject
-        plate = np.where((keep.sum(0) > 0)[..., None], masked_median(images, keep), plate)
+    plate, keep, subject = _refine(
+        images, valid, masked_median(images, agreeing_frames(images, valid))
+    )
     shares = subject.reshape(len(images), -1).mean(1)
-    empty = tuple(int(i) for i in np.flatnonzero(shares < EMPTY_SHARE))
-    if len(empty) >= MIN_EMPTY:
-        some = valid[list(empty)]
-        plate = np.where(some.any(0)[..., None], masked_median(images[list(empty)], some), plate)
+    empty = [int(i) for i in np.flatnonzero(shares < EMPTY_SHARE)]
+    if len(empty) >= MIN_EMPTY:  # the empty scene itself: the surest guess to refine from
+        some = valid[empty]
+        seed = np.where(some.any(0)[..., None], masked_median(images[empty], some), plate)
+        plate, keep, subject = _refine(images, valid, seed)
     moved = subject.any(0)
     # A subject that leaves empty frames has moved; otherwise what its motion encloses but never
     # uncovered was not seen, whatever the frames there agree on.
     seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(enclosed(moved), 0, keep.sum(0))
-    return PlateEstimate(plate, seen, len(images), empty, float(moved.mean()))
+    return PlateEstimate(plate, seen, len(images), tuple(empty), float(moved.mean()))
+
+
+def _refine(images: np.ndarray, valid: np.ndarray, plate: np.ndarray):
+    """(plate, keep, subject) after ROUNDS of: mask each frame's subject against the plate, then
+    each pixel's median over the frames that did not cover it (all frames hold noise down)."""
+    for _ in range(ROUNDS):
+        subject = subject_masks(images, plate) & valid
+        keep = valid & ~subject
+        plate = np.where((keep.sum(0) > 0)[..., None], masked_median(images, keep), plate)
+    return plate, keep, subject
 
 
 def masked_median(images: np.ndarray, keep: np.ndarray) -> np.ndarray:
