@@ -110,14 +110,13 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
 def enclosed(moved: np.ndarray) -> np.ndarray:
     """The parts of the frame that what moved surrounds without ever covering them: the body of
     a subject that only sways (its outline moved, its middle never did; gaps of a few pixels in
-    the outline are closed). A region counts as surrounded when it touches no edge of the frame
-    but its bottom (a subject stands on the bottom)."""
+    the outline are closed). Only regions that touch no edge of the frame count: the ground
+    under a subject walking across (closed by the frame's bottom) was seen, not surrounded."""
     gap = 2 * _reach(moved.shape)
     y, x = np.ogrid[-gap : gap + 1, -gap : gap + 1]
     padded = np.pad(moved, gap, mode="edge")
     moved = ndimage.binary_closing(padded, structure=x * x + y * y <= gap * gap)[gap:-gap, gap:-gap]
-    padded = np.pad(moved, ((0, 1), (0, 0)), constant_values=True)  # close the bottom
-    return ndimage.binary_fill_holes(padded)[:-1] & ~moved
+    return ndimage.binary_fill_holes(moved) & ~moved
 
 
 def _reach(shape) -> int:
