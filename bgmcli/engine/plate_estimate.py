@@ -21,6 +21,7 @@ NOISE_FACTOR = 10.0  # ... or this many times the 25th percentile of its differe
 EMPTY_SHARE = 0.002  # a frame whose subject covers less of it than this is empty
 MIN_EMPTY = 3  # this many empty frames or more: they are the first guess, refined as the rest
 MIN_MOVED = 0.002  # something must move over this share of the frame: a subject to tell apart
+BODY_SHARE = 0.1  # an enclosed region this large against what moved: a body that only sways
 ROUNDS = 2  # masked medians after the first (the second corrects masks cut by the first)
 ROWS = 32  # rows per chunk of the per-pixel median (bounds the memory it takes)
 MISSING = np.uint16(256)  # stands for a pixel left out of a median: sorts after every value
@@ -56,7 +57,7 @@ def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> Plate
     moved = subject.any(0)
     # A subject that leaves empty frames has moved; otherwise what its motion encloses but never
     # uncovered was not seen, whatever the frames there agree on.
-    seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(enclosed(moved), 0, keep.sum(0))
+    seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(_unseen_body(moved), 0, keep.sum(0))
     return PlateEstimate(plate, seen, len(images), tuple(empty), float(moved.mean()))
 
 
@@ -105,6 +106,13 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
         opened = ndimage.maximum_filter(ndimage.minimum_filter(diff > threshold, 3), 3)
         masks.append(ndimage.maximum_filter(opened, 2 * reach + 1))
     return np.stack(masks)
+
+
+def _unseen_body(moved: np.ndarray) -> np.ndarray:
+    """What the motion encloses, when that is a body the motion swayed around (at least
+    BODY_SHARE of what moved), not a gap a walking subject carried along (a sliver of it)."""
+    inside = enclosed(moved)
+    return inside if inside.sum() >= BODY_SHARE * moved.sum() else np.zeros_like(inside)
 
 
 def enclosed(moved: np.ndarray) -> np.ndarray:
