@@ -13,6 +13,7 @@ import yaml
 from bgmcli.batch.inputs import VIDEO_SUFFIXES, ShotInput, is_stream
 from bgmcli.engine.images import IMAGE_SUFFIXES
 from bgmcli.engine.matte_config import ALIGN_MODES, parse_output_types, parse_time
+from bgmcli.engine.plate_forms import parse_bg
 from bgmcli.errors import BgmError
 from bgmcli.model.frame_size import parse_scale
 
@@ -103,10 +104,7 @@ def _row(path: Path, number: int, record: dict, have_bg: bool) -> ManifestRow:
     shot = _shot(path.parent, str(cells["input"]).strip(), label)
     if "plate" not in cells and not have_bg:
         raise BgmError(f"{label}: no 'plate' (add a plate column or give --bg)")
-    plate = None
-    if "plate" in cells:
-        plate = _file(path.parent, str(cells["plate"]).strip(), label, "plate")
-    options = {}
+    plate, options = _plate(path.parent, cells, label)
     for column, (field, parse) in OPTION_COLUMNS.items():
         if column in cells:
             try:
@@ -117,6 +115,21 @@ def _row(path: Path, number: int, record: dict, have_bg: bool) -> ManifestRow:
         options["outdir"] = path.parent / options["outdir"]
     _check_target(path.parent, options, label)
     return ManifestRow(label, shot, plate, options)
+
+
+def _plate(folder: Path, cells: dict, label: str) -> tuple[Path | None, dict]:
+    """The row's plate: a file (relative to the manifest) or a form taking it from the input
+    (capture, frame:TIME, auto) as --bg reads them, with the MatteConfig fields it sets."""
+    if "plate" not in cells:
+        return None, {}
+    text = str(cells["plate"]).strip()
+    try:
+        form = parse_bg(text, folder)
+    except BgmError as exc:
+        raise BgmError(f"{label}: plate {text!r}: {exc}") from None
+    if form.path is None:
+        return None, form.fields()
+    return _file(folder, text, label, "plate"), {}
 
 
 def _column(key: str) -> str:

@@ -12,6 +12,7 @@ from bgmcli.batch.inputs import ShotInput, expand_inputs
 from bgmcli.batch.manifest import read_manifest
 from bgmcli.batch.plates import match_plate, plate_files
 from bgmcli.engine.matte_config import MatteConfig
+from bgmcli.engine.plate_forms import PlateForm
 from bgmcli.errors import BgmError
 
 
@@ -35,7 +36,7 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
     if manifest is None and not inputs:
         raise BgmError(MISSING_INPUT)
     if manifest is not None:
-        rows = read_manifest(manifest, have_bg=bg is not None)
+        rows = read_manifest(manifest, have_bg=bg is not None or _from_input(options))
         pairs = [(row.shot, row.plate, row.options) for row in rows]
         labels = {id(row.shot): row.label for row in rows}
         plan = BatchPlan([])
@@ -43,9 +44,9 @@ def plan_shots(inputs: list[str], bg: Path | None, manifest: Path | None, option
         expansion = expand_inputs(inputs)
         pairs = [(shot, None, {}) for shot in expansion.shots]
         labels, plan = {}, BatchPlan([], expansion.notes, expansion.is_batch)
-    captured = bool(options.get("capture_s"))  # --bg capture: the plate comes from the input
-    for shot, plate, extra in _with_plates(pairs, bg, plan.notes, captured):
-        config = dict(options | extra, input=shot.input, background=plate)
+    for shot, plate, extra in _with_plates(pairs, bg, plan.notes, options):
+        own_file = {} if plate is None else PlateForm().fields()  # a row's file replaces --bg
+        config = dict(options | extra | own_file, input=shot.input, background=plate)
         plan.shots.append(Shot(_label(shot), _config(config, labels.get(id(shot)))))
     _check_names(plan.shots)
     return plan
@@ -59,17 +60,23 @@ def _config(fields: dict, label: str | None) -> MatteConfig:
         raise BgmError(f"{label}: {exc}" if label else str(exc)) from None
 
 
-def _with_plates(pairs: list, bg: Path | None, notes: list[str], captured: bool = False) -> list:
-    """Each shot's plate: its own (manifest), matched in the folder --bg, or --bg itself."""
+def _with_plates(pairs: list, bg: Path | None, notes: list[str], options: dict) -> list:
+    """Each shot's plate: its own (manifest), matched in the folder --bg, or --bg itself; none
+    where it comes from the input (capture, frame:TIME, auto: given or in the shot's row)."""
+    pairs = [
+        (shot, plate, extra, plate is None and _from_input(options | extra))
+        for shot, plate, extra in pairs
+    ]
     if bg is None:
-        if not captured and any(plate is None for _, plate, _ in pairs):
+        if any(plate is None and not own for _, plate, _, own in pairs):
             raise BgmError("missing option '--bg': the clean background plate, or a folder of them")
-        return pairs
+        return [(shot, plate, extra) for shot, plate, extra, _ in pairs]
     if not Path(bg).is_dir():
-        return [(shot, plate or bg, extra) for shot, plate, extra in pairs]
+        return [(shot, None if own else plate or bg, extra) for shot, plate, extra, own in pairs]
     stems = plate_files(Path(bg))
     matched = [
-        (shot, plate or _try_match(shot, Path(bg), stems), extra) for shot, plate, extra in pairs
+        (shot, None if own else plate or _try_match(shot, Path(bg), stems), extra)
+        for shot, plate, extra, own in pairs
     ]
     # A folder of shots may hold their plate videos too: a shot's plate is not another shot
     # (a file named on the command line or in a manifest stays a shot).
@@ -83,6 +90,12 @@ def _with_plates(pairs: list, bg: Path | None, notes: list[str], captured: bool 
         if isinstance(plate, BgmError):
             raise plate
     return kept
+
+
+def _from_input(fields: dict) -> bool:
+    """Whether these MatteConfig fields take the plate from the input itself."""
+    return bool(fields.get("capture_s") or fields.get("plate_auto")
+                or fields.get("plate_time") is not None)  # fmt: skip
 
 
 def _try_match(shot: ShotInput, folder: Path, stems) -> Path | BgmError:

@@ -7,6 +7,7 @@ import os
 import time
 from typing import Any
 
+from bgmcli.engine.plate_forms import plate_label
 from bgmcli.errors import BgmError
 
 Row = dict[str, Any]  # plain data: it crosses process and machine boundaries and goes to JSON
@@ -41,7 +42,7 @@ class _Warnings:
 def shot_row(shot, status: str, **fields) -> Row:
     config = shot.config
     row = {
-        "shot": shot.name, "input": str(config.input), "plate": str(config.background),
+        "shot": shot.name, "input": str(config.input), "plate": plate_label(config),
         "status": status, "frames": None, "fps": None, "seconds": None, "outputs": [],
         "flicker": None, "temporal": None, "warnings": [], "error": None,
     }  # fmt: skip
@@ -75,4 +76,13 @@ def matte_shot(shot, *, threads: int | None = None, progress=None, raise_unexpec
         shot, "done", frames=result.frames, fps=round(result.fps, 3),
         seconds=round(result.wall_s, 3), outputs=[str(p) for p in result.outputs],
         flicker=result.flicker, temporal=result.temporal, warnings=report.messages,
+        **_built_plate(result),
     )  # fmt: skip
+
+
+def _built_plate(result) -> dict:
+    """--bg auto: the plate built and the share of the frame its background was seen over."""
+    coverage = result.plate.coverage if result.plate is not None else None
+    if coverage is None:
+        return {}
+    return {"plate": str(coverage.plate_path), "plate_seen": round(coverage.seen_share, 4)}

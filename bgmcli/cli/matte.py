@@ -49,8 +49,10 @@ def matte(
             show_default=False,
             help="The clean background plate: the same shot with the subject out of frame "
             "(an image, or a video played in step with the input); a folder: each shot's plate "
-            "by name (NAME.*, NAME_plate.* or NAME_bg.*); or capture[:SECONDS] to take it from "
-            "the input after a countdown (default 2 s), saved as NAME.plate.png.",
+            "by name (NAME.*, NAME_plate.* or NAME_bg.*); capture[:SECONDS] to take it from a "
+            "live input after a countdown (default 2 s), saved as NAME.plate.png; frame:TIME, one "
+            "frame of the input (seconds into it; -1: the last frame); or auto, built from the "
+            "take where the subject moves (NAME.plate.png, NAME.plate-coverage.png).",
         ),
     ] = None,
     output: Annotated[
@@ -188,13 +190,13 @@ def matte(
     from bgmcli.batch.runner import BatchOptions
     from bgmcli.engine.keep_up import parse_latency_target
     from bgmcli.engine.matte_config import parse_output_types, parse_time
-    from bgmcli.engine.plate_capture import parse_capture
+    from bgmcli.engine.plate_forms import PlateForm, parse_bg
     from bgmcli.engine.stream_sink import is_output_url
 
     dirs = [o for o in output or [] if not is_output_url(o)]
     if len(dirs) > 1:
         raise BgmError(f"-o names one folder for the recordings, got {', '.join(dirs)}")
-    capture_s = parse_capture(bg) if bg is not None else None
+    form = parse_bg(bg) if bg is not None else PlateForm()
     options = dict(
         outdir=Path(dirs[0]) if dirs else None,
         output_types=parse_output_types(output_types), output_format=output_format,
@@ -203,7 +205,7 @@ def matte(
         checkpoint=checkpoint, backbone=backbone,
         backbone_scale=backbone_scale, refine=refine, k=k, threshold=threshold,
         device=device, precision=precision, batch=batch, overwrite=overwrite,
-        live=live, capture_s=capture_s, timeout=timeout, preview=preview,
+        live=live, timeout=timeout, preview=preview, **form.fields(),
         input_size=parse_resolution(input_size) if input_size else None, input_fps=input_fps,
         streams=tuple(o for o in output or [] if is_output_url(o)),
         virtual_camera=virtual_camera_device or ("auto" if virtual_camera else None),
@@ -212,8 +214,7 @@ def matte(
     parts = parse_shard(shard)
     batch_options = BatchOptions(jobs=jobs, threads=threads, cluster=parse_cluster(cluster),
                                  shard=parts)  # fmt: skip
-    plate = None if bg is None or capture_s else Path(bg)
-    plan = plan_shots(inputs or [], plate, manifest, options)
+    plan = plan_shots(inputs or [], form.path, manifest, options)
     if plan.is_batch or manifest or jobs != 1 or parts or cluster is not None:
         from bgmcli.cli.matte_batch import run_and_report
 
@@ -252,6 +253,26 @@ def _matte_one(config, threads: int | None, quiet: bool) -> None:
         )
         if result.alignment is not None:
             console.print(alignment_summary(result.alignment), markup=False, soft_wrap=True)
+        if result.plate is not None:
+            console.print(plate_summary(result.plate), markup=False, soft_wrap=True)
+
+
+def plate_summary(plate) -> str:
+    """One line: where the plate taken from the footage came from and, for auto, how much of
+    the background was seen, from how many frames, and where it was written."""
+    if plate.coverage is None:
+        return f"background: --bg {plate.form}, one frame of the input ({plate.seconds:.1f} s)"
+    cover = plate.coverage
+    parts = [f"{cover.empty} empty" if cover.empty else "none empty"]
+    if cover.warped:
+        parts.append(f"{cover.warped} aligned")
+    if cover.failed:
+        parts.append(f"{cover.failed} left out: not registered")
+    return (
+        f"background built from {cover.frames} frames ({', '.join(parts)}): seen over "
+        f"{100 * cover.seen_share:.1f}% of the frame -> {cover.plate_path}, coverage "
+        f"{cover.coverage_path} ({plate.seconds:.1f} s)"
+    )
 
 
 def flicker_summary(result) -> str:

@@ -17,6 +17,7 @@ import torch
 from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.engine.backgrounds import Background
 from bgmcli.engine.compose import open_target, target_tensor
+from bgmcli.engine.footage_plate import check_plate_outputs, plate_from_footage
 from bgmcli.engine.keep_up import LiveChoice, choose
 from bgmcli.engine.live import LatencyLog, LiveFeed
 from bgmcli.engine.live_loop import LiveLoop
@@ -60,9 +61,11 @@ def run_live(config, report, *, model=None) -> MatteResult:
         stack.callback(outputs.abort)  # a no-op once finished
         tell = getattr(report, "info", None) or (lambda message: None)
         plate = _capture(feed, config, info, outputs, tell) if config.capture_s else None
+        footage = _footage(config, info, outputs, report)
+        plate_image = footage.image if footage is not None else plate
         background = Background(
-            plate if plate is not None else config.background, info, align=config.align,
-            warn=report.warn,
+            plate_image if plate_image is not None else config.background, info,
+            align=config.align, warn=report.warn,
         )  # fmt: skip
         stack.callback(lambda: _warn_all(report, background.close()))
         stack.callback(torch.set_num_threads, torch.get_num_threads())
@@ -92,7 +95,7 @@ def run_live(config, report, *, model=None) -> MatteResult:
             frames=loop.matted, wall_s=time.perf_counter() - began,
             run_s=time.perf_counter() - run_began, model_s=matter.seconds,
             outputs=[o.path for o in outputs.recordings], width=info.width, height=info.height,
-            live=stats, flicker=stage.flicker, temporal=stage.filter is not None,
+            live=stats, flicker=stage.flicker, temporal=stage.filter is not None, plate=footage,
         )  # fmt: skip
 
 
@@ -159,6 +162,13 @@ def _keep_up(model, config, info, device) -> LiveChoice:
         model, grey, grey, target=config.latency_target, rate=float(info.rate), device=device,
         scale=config.backbone_scale, k=config.k, threads=config.threads,
     )  # fmt: skip
+
+
+def _footage(config, info, outputs, report):
+    """--bg frame:TIME or auto with a file input and live outputs (a window, a stream)."""
+    outdir = outputs.outdir or info.path.parent
+    check_plate_outputs(config, info, outdir)
+    return plate_from_footage(config, info, outdir, report.warn)
 
 
 def _capture(feed, config, info, outputs, tell, show=None):

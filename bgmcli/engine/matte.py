@@ -16,6 +16,7 @@ from bgmcli.devices import resolve_device, resolve_dtype
 from bgmcli.engine.audio import AudioCopy
 from bgmcli.engine.backgrounds import Background
 from bgmcli.engine.compose import open_target, target_tensor, to_float
+from bgmcli.engine.footage_plate import check_plate_outputs, plate_from_footage
 from bgmcli.engine.matte_config import MatteConfig, Reporter, SilentReporter
 from bgmcli.engine.pipeline import EncoderThread, Matter, Prefetch, batches, run_pipeline
 from bgmcli.engine.sinks import (
@@ -35,6 +36,7 @@ from bgmcli.loading import load_model
 
 if TYPE_CHECKING:
     from bgmcli.engine.align import AlignmentReport
+    from bgmcli.engine.footage_plate import FootagePlate
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class MatteResult:
     # mean |alpha change| a frame where the input does not change (model.temporal.FlickerMeter)
     flicker: float | None = None
     temporal: bool = False  # whether the temporal filter ran
+    plate: FootagePlate | None = None  # --bg frame:TIME or auto: the plate and how it was made
 
     @property
     def fps(self) -> float:
@@ -90,7 +93,12 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
             info, config.output_types, fmt, outdir, transparent=target.transparent
         )
         check_outputs(outputs, overwrite=config.overwrite)
-        background = Background(config.background, info, align=config.align, warn=report.warn)
+        check_plate_outputs(config, info, outdir)
+        footage = plate_from_footage(config, info, outdir, report.warn)
+        background = Background(
+            config.background if footage is None else footage.image, info, align=config.align,
+            warn=report.warn,
+        )  # fmt: skip
         stack.callback(lambda: _warn_all(report, background.close()))
         model = model if model is not None else _load_model(config, device)
         matter = Matter(
@@ -120,6 +128,7 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
             alignment=background.alignment(),
             flicker=stage.flicker,
             temporal=stage.filter is not None,
+            plate=footage,
         )
 
 

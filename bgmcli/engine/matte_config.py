@@ -25,7 +25,7 @@ class MatteConfig:
     """Everything one run needs. None means "decide from the input" (see the defaults below)."""
 
     input: Path | str  # a Path is a file; text may also be a device, a URL or "-" (source.py)
-    background: Path | None  # None: captured from the input (capture_s)
+    background: Path | None  # None: from the input (capture_s, plate_time or plate_auto)
     outdir: Path | None = None  # None: next to the input
     output_types: tuple[str, ...] = ("com", "pha")
     output_format: str | None = None  # None: mp4 for a video input, png for images
@@ -48,6 +48,8 @@ class MatteConfig:
     # Live runs (live_run.py). live None: devices and network streams are live, files and "-" not.
     live: bool | None = None
     capture_s: float | None = None  # --bg capture[:SECONDS]
+    plate_time: float | None = None  # --bg frame:TIME, seconds into the input (-1: the last)
+    plate_auto: bool = False  # --bg auto: built from the take (plate_auto.py)
     capture_countdown: int = 3  # seconds to step out of frame before the capture
     input_size: tuple[int, int] | None = None  # devices: --input-size
     input_fps: float | None = None  # devices: --input-fps
@@ -81,8 +83,28 @@ class MatteConfig:
             raise BgmError(f"--threads must be at least 1, got {self.threads}")
         if self.timeout <= 0:
             raise BgmError(f"--timeout must be positive, got {self.timeout}")
-        if self.background is None and self.capture_s is None:
-            raise BgmError("no background: give --bg FILE or --bg capture[:SECONDS]")
+        if self.background is None and not self.plate_from_input():
+            raise BgmError("no background: give --bg FILE, capture[:SECONDS], frame:TIME or auto")
+        self._check_plate_from_footage()
+
+    def plate_from_input(self) -> bool:
+        """Whether the plate is taken from the input itself (captured, one frame, or built)."""
+        return bool(self.capture_s) or self.plate_time is not None or self.plate_auto
+
+    def _check_plate_from_footage(self) -> None:
+        """frame:TIME and auto read the input a second time: only a file can be."""
+        if self.plate_time is None and not self.plate_auto:
+            return
+        form = "auto" if self.plate_auto else "frame:TIME"
+        from bgmcli.engine.source import parse_input
+
+        kind = parse_input(self.input).kind
+        if kind != "file" or self.live:
+            what = {"stdin": "standard input", "file": "a live run (--live)"}.get(kind, f"a {kind}")
+            raise BgmError(
+                f"--bg {form} reads the input twice and {what} can be read only once: use --bg "
+                f"capture[:SECONDS] (the plate taken from it after a countdown), or record it first"
+            )
 
     def is_live(self) -> bool:
         """Frames are matted as they come and stale ones dropped (devices and streams)."""

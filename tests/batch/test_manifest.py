@@ -91,3 +91,14 @@ def test_a_bad_option_value_in_a_row_names_the_row(project):
     )
     with pytest.raises(BgmError, match=r"row 2 \(shots/b.mp4\): unknown output type 'alpha'"):
         plan_shots([], None, manifest, {})
+
+
+def test_a_row_may_take_its_plate_from_its_own_footage(project):
+    manifest = project / "shots.csv"
+    manifest.write_text("input,plate\nshots/a.mp4,auto\nshots/b.mp4,frame:-1\n")
+    first, second = read_manifest(manifest, have_bg=False)
+    assert first.plate is None and first.options["plate_auto"] is True
+    assert second.plate is None and second.options["plate_time"] == -1.0
+    manifest.write_text("input,plate\nshots/a.mp4,frame:-3\n")
+    with pytest.raises(BgmError, match=r"row 1 \(shots/a.mp4\): plate 'frame:-3': .* -1 for the"):
+        read_manifest(manifest, have_bg=False)

@@ -49,3 +49,21 @@ def test_shots_of_one_name_writing_to_one_folder_clash(tmp_path):
     assert len(plan_shots(inputs, tmp_path / "plate.png", None, OPTIONS).shots) == 2  # beside each
     with pytest.raises(BgmError, match="both named a"):
         plan_shots(inputs, tmp_path / "plate.png", None, {"outdir": tmp_path / "out"})
+
+
+def test_per_shot_plates_from_the_footage_beside_a_plate_file(tmp_path):
+    """--bg FILE for every shot but one whose row says auto; --bg auto for all but one whose
+    row names a file: each shot gets exactly one plate."""
+    make_clip(tmp_path / "a.mp4")
+    make_clip(tmp_path / "b.mp4")
+    make_plate(tmp_path / "plate.png")
+    manifest = tmp_path / "shots.csv"
+    manifest.write_text("input,plate\na.mp4,auto\nb.mp4,\n")
+    a, b = plan_shots([], tmp_path / "plate.png", manifest, OPTIONS).shots
+    assert a.config.background is None and a.config.plate_auto
+    assert b.config.background == tmp_path / "plate.png" and not b.config.plate_auto
+    manifest.write_text("input,plate\na.mp4,plate.png\nb.mp4,\n")
+    auto = OPTIONS | {"plate_auto": True}
+    a, b = plan_shots([], None, manifest, auto).shots
+    assert a.config.background == tmp_path / "plate.png" and not a.config.plate_auto
+    assert b.config.background is None and b.config.plate_auto

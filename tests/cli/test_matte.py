@@ -4,7 +4,7 @@ stderr, exit code 2, and nothing under a final output name."""
 import pytest
 
 from bgmcli.engine import sinks
-from tests.cli_helpers import run_bgm
+from tests.cli_helpers import assert_one_line_error, run_bgm
 from tests.engine.media import final_names
 
 
@@ -185,3 +185,35 @@ def test_temporal_reports_flicker_and_refuses_a_single_image(capsys, media, tmp_
     code, _, err = matte(capsys, media, tmp_path / "c", "--temporal", clip=image)
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("bgm: error: --temporal needs frames in sequence")
+
+
+def test_bg_auto_says_how_much_background_it_saw(capsys, media, tmp_path):
+    code, out, err = matte(capsys, media, tmp_path, "--bg", "auto", "--align", "off")
+    assert code == 0, err
+    (line,) = [line for line in out.splitlines() if line.startswith("background built")]
+    assert "from 8 frames" in line and "% of the frame -> " in line
+    assert str(tmp_path / "short.plate.png") in line and "short.plate-coverage.png" in line
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--bg", "frame:99"], ["--bg frame:99 is past the end of", "short.mp4"]),
+        (["--bg", "frame:-2"], ["or -1 for the last frame"]),
+        (["--clip", "PLATE", "--bg", "auto"], ["is one image: give its plate with --bg FILE"]),
+        (
+            ["--clip", "/dev/video9", "--bg", "auto"],
+            ["a device can be read only once: use --bg capture"],
+        ),  # fmt: skip
+        (["--clip", "-", "--bg", "frame:0"], ["standard input can be read only once"]),
+    ],
+)
+def test_bg_from_the_footage_bad_inputs_are_one_line(capsys, media, tmp_path, args, needles):
+    args = [media.plate if a == "PLATE" else a for a in args]
+    if args[0] == "--clip":
+        clip, args = args[1], args[2:]
+        code, _, err = matte(capsys, media, tmp_path / "out", *args, clip=clip)
+    else:
+        code, _, err = matte(capsys, media, tmp_path / "out", *args)
+    assert_one_line_error(code, err, *needles)
+    assert not (tmp_path / "out").exists()

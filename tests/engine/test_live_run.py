@@ -233,3 +233,16 @@ def test_capture_from_a_file_takes_its_first_frames_without_a_countdown(capsys, 
     assert "36 frames (160x120)" in out and "48 frames received, 36 matted, 0 dropped" in out
     assert final_names(tmp_path) == ["clip.pha.mp4", "clip.plate.png"]
     assert_playable(tmp_path, 36)
+
+
+def test_a_file_into_a_stream_takes_its_plate_from_the_footage(capsys, media, tmp_path):
+    """--bg auto with a live output (here a UDP stream nobody listens to) and a file input: the
+    plate is built before the loop starts, as for files."""
+    code, out, err = run_bgm(
+        capsys, "matte", media.short, "--bg", "auto", "-o", tmp_path, "-o",
+        "udp://127.0.0.1:45999", "--checkpoint", media.checkpoint, "--k", "100",
+        "--output-types", "pha", "--align", "off",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "background built from 8 frames" in out
+    assert final_names(tmp_path) == ["short.pha.mp4", "short.plate-coverage.png", "short.plate.png"]
