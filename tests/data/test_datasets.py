@@ -154,11 +154,9 @@ def test_tangles_are_opaque_where_they_are_dark_and_leave_mixed_unchanged():
 @pytest.mark.slow
 def test_shading_darkens_foregrounds_and_leaves_unshaded_recipes_unchanged():
     plain = _synthetic(length=6)
-    unshaded = build_dataset("synthetic", size=SIZE, length=6, seed=0,
-                             recipe=SampleRecipe(shading=0.0))  # fmt: skip
+    unshaded = _drawn_with(shading=0.0)
     assert all(torch.equal(plain[i]["src"], unshaded[i]["src"]) for i in range(6))
-    shaded = build_dataset("synthetic", size=SIZE, length=6, seed=0,
-                           recipe=SampleRecipe(shading=1.0))  # fmt: skip
+    shaded = _drawn_with(shading=1.0)
 
     def dark_share(data) -> float:  # opaque pixels darker than 0.25 (the real photographs: 43%)
         fgr = torch.stack([data[i]["true_fgr"].mean(0) for i in range(6)])
@@ -345,13 +343,10 @@ def test_bad_backgrounds_folder(tmp_path):
 
 def test_plate_jitter_sets_how_far_the_plate_colour_strays_from_the_live_background():
     plain = _synthetic(length=6)
-    same = build_dataset("synthetic", size=SIZE, length=6, seed=0,
-                         recipe=SampleRecipe(plate_jitter=0.18))  # fmt: skip
+    same = _drawn_with(plate_jitter=0.18)
     assert all(torch.equal(plain[i]["bgr"], same[i]["bgr"]) for i in range(6))
-    aligned = build_dataset("synthetic", size=SIZE, length=6, seed=0,
-                            recipe=SampleRecipe(misalign_share=0.0))  # fmt: skip
-    calm = build_dataset("synthetic", size=SIZE, length=6, seed=0,
-                         recipe=SampleRecipe(plate_jitter=0.0, misalign_share=0.0))  # fmt: skip
+    aligned = _drawn_with(misalign_share=0.0)
+    calm = _drawn_with(plate_jitter=0.0, misalign_share=0.0)
 
     def stray(data) -> float:  # the plate against the frame where the frame shows background
         total = []
@@ -362,3 +357,8 @@ def test_plate_jitter_sets_how_far_the_plate_colour_strays_from_the_live_backgro
         return float(torch.cat(total).mean())
 
     assert stray(calm) < 0.5 * stray(aligned)
+
+
+def _drawn_with(**recipe):
+    """Six synthetic samples drawn as the default ones, with some recipe fields changed."""
+    return build_dataset("synthetic", size=SIZE, length=6, seed=0, recipe=SampleRecipe(**recipe))
