@@ -10,6 +10,10 @@
    on synthetic subjects. The same hole rate at the same difference says the model reads the
    difference alone; many more holes on people at a difference that synthetic subjects survive
    says their appearance (texture) misleads it.
+4. Where in the interior (plates in register): the hole rate by depth (distance to the
+   interior's edge, px) and by local texture (standard deviation of the frame's grey level in a
+   33 px window): holes deep inside point to context the network lacks, holes in smooth areas to
+   skin read as a veil.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from bgmcli.loading import load_model
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "pretrained"
 DIFF_BINS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 1.01)
+DEPTH_BINS = (0, 20, 50, 100, 200, 10_000)
+TEXTURE_BINS = (0.0, 0.01, 0.02, 0.04, 0.08, 1.01)
 
 
 def main() -> None:
@@ -58,6 +64,10 @@ def main() -> None:
         results["difference"][name] = rates
         cells = ", ".join(f"{b}: {r:.1%} of {n}" for b, (r, n) in rates.items())
         print(f"{name}: hole rate by plate difference: {cells}", flush=True)
+    for name, rates in hole_rate_by_place(coarse, exact, cpu).items():
+        results[name] = rates
+        cells = ", ".join(f"{b}: {r:.1%} of {n}" for b, (r, n) in rates.items())
+        print(f"people, plates in register: hole rate by {name}: {cells}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
@@ -85,6 +95,34 @@ def hole_rate_by_difference(model, data, device) -> dict[str, tuple[float, int]]
     names = [f"{a:g}-{b:g}" for a, b in zip(DIFF_BINS[:-1], DIFF_BINS[1:], strict=True)]
     return {n: (float(h / c) if c else float("nan"), int(c))
             for n, h, c in zip(names, holes, counts, strict=True)}  # fmt: skip
+
+
+def hole_rate_by_place(model, data, device) -> dict[str, dict[str, tuple[float, int]]]:
+    """Interior pixels binned by depth and by local texture: (share below 0.9, pixel count)."""
+    tallies = {"depth": (DEPTH_BINS, []), "texture": (TEXTURE_BINS, [])}
+    settings = variant_settings(model, 5000)
+    for frame in data:
+        with torch.inference_mode():
+            out = model(frame["src"][None].to(device), frame["bgr"][None].to(device), settings)
+        interior = frame["interior"]
+        hole = out.pha[0, 0].float().cpu().numpy()[interior] < 0.9
+        grey = frame["src"].mean(0).numpy()
+        mean = ndimage.uniform_filter(grey, 33)
+        spread = np.sqrt(np.maximum(ndimage.uniform_filter(grey * grey, 33) - mean * mean, 0))
+        tallies["depth"][1].append((ndimage.distance_transform_edt(interior)[interior], hole))
+        tallies["texture"][1].append((spread[interior], hole))
+    return {name: _binned(bins, pairs) for name, (bins, pairs) in tallies.items()}
+
+
+def _binned(bins, pairs) -> dict[str, tuple[float, int]]:
+    values = np.concatenate([v for v, _ in pairs])
+    holes = np.concatenate([h for _, h in pairs])
+    which = np.digitize(values, bins) - 1
+    out = {}
+    for i, (a, b) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+        count = int((which == i).sum())
+        out[f"{a:g}-{b:g}"] = (float(holes[which == i].mean()) if count else float("nan"), count)
+    return out
 
 
 if __name__ == "__main__":
