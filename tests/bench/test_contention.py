@@ -30,6 +30,7 @@ def test_widely_spread_repeats_are_a_warning():
     assert "spread widely (p90 = 2.8 x p50)" in warning
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(machine_busy_s() is None, reason="no /proc/stat here")
 def test_a_busy_sibling_process_is_seen():
     spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"

@@ -38,6 +38,7 @@ def test_quiet_prints_nothing(capsys, media, tmp_path):
     assert (code, out, err) == (0, "", "")
 
 
+@pytest.mark.slow
 def test_warnings_are_one_line_each(capsys, media, tmp_path):
     code, _, err = run_bgm(
         capsys, "matte", media.short, "--bg", media.small_plate, "-o", tmp_path, "-q",

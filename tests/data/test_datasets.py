@@ -112,6 +112,7 @@ def test_ragged_shapes_are_deterministic_alphas_with_concave_outlines():
         assert np.median(solidities) < 0.8  # ellipses unions are nearly convex (> 0.9)
 
 
+@pytest.mark.slow
 def test_mixed_shape_set_keeps_the_blobs_set_unchanged():
     # the held-out evaluation sets are drawn with "blobs": it must draw exactly as before
     blobs = build_dataset(
@@ -129,6 +130,7 @@ def test_mixed_shape_set_keeps_the_blobs_set_unchanged():
         _check_item(mixed[i])
 
 
+@pytest.mark.slow
 def test_tangles_are_opaque_where_they_are_dark_and_leave_mixed_unchanged():
     from bgmcli.data import synthetic
 
@@ -168,6 +170,7 @@ def test_shading_darkens_foregrounds_and_leaves_unshaded_recipes_unchanged():
         _check_item(shaded[i])
 
 
+@pytest.mark.slow
 def test_skin_and_veil_shares_change_samples_only_when_moved_from_their_defaults():
     plain = _synthetic(length=6)
     same = build_dataset("synthetic", size=SIZE, length=6, seed=0,
@@ -341,6 +344,7 @@ def test_bad_backgrounds_folder(tmp_path):
         _folders(tmp_path, backgrounds=str(tmp_path / "empty"))
 
 
+@pytest.mark.slow
 def test_plate_jitter_sets_how_far_the_plate_colour_strays_from_the_live_background():
     plain = _synthetic(length=6)
     same = _drawn_with(plate_jitter=0.18)

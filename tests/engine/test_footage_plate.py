@@ -25,6 +25,7 @@ def image_take(folder, images):
     return folder
 
 
+@pytest.mark.slow
 def test_auto_builds_the_plate_and_writes_it_with_its_coverage(media, tmp_path):
     report = Recorder()
     result = run_matte(config(media, media.clip, tmp_path, plate_auto=True), report)
@@ -37,6 +38,7 @@ def test_auto_builds_the_plate_and_writes_it_with_its_coverage(media, tmp_path):
     assert np.abs(built - plate(120, 160)).mean() < 4
 
 
+@pytest.mark.slow
 def test_frame_time_takes_one_frame_and_writes_nothing_more(media, tmp_path):
     result = run_matte(config(media, media.clip, tmp_path, plate_time=-1.0))
     assert result.plate.form == "frame:-1" and result.plate.coverage is None

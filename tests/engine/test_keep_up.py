@@ -29,6 +29,7 @@ class SlowAtHighScale(torch.nn.Module):
         return src
 
 
+@pytest.mark.slow
 def test_the_first_rung_within_the_target_is_chosen():
     frame = torch.zeros(1, 3, 480, 640)
     choice = choose(SlowAtHighScale(), frame, frame, target=100.0, rate=30,

@@ -81,6 +81,7 @@ def test_a_stream_that_stops_is_one_line_and_keeps_the_recording(capsys, media, 
     assert_playable(tmp_path, int(re.search(r"(\d+) frames recorded", err).group(1)))
 
 
+@pytest.mark.slow
 def test_a_url_that_does_not_answer_is_one_line(capsys, media, tmp_path):
     with UdpFeeder(0) as feed:  # a free port: nothing is sent to it
         code, _, err = live(capsys, media, feed.url, tmp_path, "--timeout", "1")

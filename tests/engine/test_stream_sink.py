@@ -25,6 +25,7 @@ def test_containers_by_scheme():
     assert muxer_for("rtmp://live.example/app/key") == "flv"
 
 
+@pytest.mark.slow
 def test_an_unknown_output_scheme_fails_before_the_model_loads(capsys, media, tmp_path):
     with UdpFeeder(4) as feed:
         code, _, err = run_bgm(capsys, "matte", feed.url, "--bg", media.plate,
@@ -32,6 +33,7 @@ def test_an_unknown_output_scheme_fails_before_the_model_loads(capsys, media, tm
     assert_one_line_error(code, err, "cannot stream to ftp://")
 
 
+@pytest.mark.slow
 def test_a_live_input_without_outputs_is_one_line(capsys, media):
     with UdpFeeder(4) as feed:
         code, _, err = run_bgm(capsys, "matte", feed.url, "--bg", media.plate)

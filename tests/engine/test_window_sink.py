@@ -76,6 +76,7 @@ def test_q_in_the_window_ends_a_live_run_normally(display, capsys, media, tmp_pa
     assert "stopped by q" in out
 
 
+@pytest.mark.slow
 def test_preview_without_a_display_is_one_line(capsys, media, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -74,12 +74,14 @@ def assert_one_line_error(code: int, out: str, err: str, message: str) -> None:
     assert message in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", CASES)
 def test_bad_checkpoint_is_one_line_exit_2(kind, official, tmp_path, capsys):
     path = write_bad_file(kind, tmp_path, official)
     assert_one_line_error(*run_bgm(capsys, "info", path), CASES[kind])
 
 
+@pytest.mark.slow
 def test_wrong_backbone_names_the_suggested_one_and_first_bad_keys(official, capsys):
     code, out, err = run_bgm(capsys, "info", official, "--backbone", "resnet50")
     assert_one_line_error(code, out, err, "does not fit a resnet50 model")

@@ -170,6 +170,7 @@ def test_cli_export_says_which_shape_the_file_accepts(checkpoint, tmp_path, caps
         (["-f", "onnx", "-o", "."], "is a directory"),
     ],
 )
+@pytest.mark.slow
 def test_cli_export_bad_options_fail_in_one_line(checkpoint, tmp_path, capsys, options, message):
     out = tmp_path / "m.onnx"
     code, stdout, stderr = run_bgm(capsys, "export", checkpoint, "-o", out, *options)

@@ -44,6 +44,7 @@ def test_fast_form_matches_training_form(scale, kernel_size, mode, size):
         assert (a - b).abs().max() < 1e-4, name
 
 
+@pytest.mark.slow
 def test_fast_form_runs_in_bfloat16_like_the_training_form():
     torch.manual_seed(0)
     model = build_model(ModelConfig(), InferenceSettings(backbone_scale=0.25, k=50))

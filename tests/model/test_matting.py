@@ -67,6 +67,7 @@ def test_full_refines_everywhere_and_k_bounds_the_patch_count():
     assert int(model_with("uniform", k=10_000)(src, bgr).ref_sm.sum()) == 16 * 24
 
 
+@pytest.mark.slow
 def test_aspp_ablation_replaces_aspp_by_a_1x1_projection():
     model = build_model(ModelConfig(aspp=False))
     convs = [m for m in model.aspp.modules() if isinstance(m, torch.nn.Conv2d)]
