@@ -10,6 +10,7 @@ from bgmcli.loading import BUNDLED_MODEL
 from bgmcli.model.checkpoint import read_checkpoint, split_checkpoint
 
 
+@pytest.mark.slow
 def test_the_bundled_model_is_half_precision_and_says_how_it_was_made():
     state, config, meta = split_checkpoint(read_checkpoint(BUNDLED_MODEL), BUNDLED_MODEL)
     floats = [v for v in state.values() if v.is_floating_point()]

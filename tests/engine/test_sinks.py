@@ -87,6 +87,7 @@ def test_mp4_com_is_opaque_over_green(videos):
     assert frames[0].format.name == "yuv420p"
 
 
+@pytest.mark.slow
 def test_png_sequences_rgba_for_com_and_fgr(media, tmp_path):
     matte(media, tmp_path, input=media.short, output_types=ALL, output_format="png")
     modes = {}

@@ -39,6 +39,7 @@ def press(key) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
 
 
+@pytest.mark.slow
 def test_keys_switch_the_view_recapture_and_quit(display):
     import numpy as np
 

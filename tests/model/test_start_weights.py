@@ -10,6 +10,7 @@ from bgmcli.errors import BgmError
 from bgmcli.model.backbones import build_backbone, load_imagenet_weights
 
 
+@pytest.mark.slow
 def test_torchvision_weights_load_with_the_rgb_kernel_on_source_and_minus_it_on_plate(tmp_path):
     reference = models.mobilenet_v2(weights=None)
     path = tmp_path / "mobilenet_v2_imagenet.pth"

@@ -180,6 +180,7 @@ def _empty_tflite_model() -> bytes:
     return bytes(builder.Output())
 
 
+@pytest.mark.slow
 def test_train_records_the_origin_and_info_shows_it(tmp_path, capsys, monkeypatch):
     use_dataset_fn_in_cli(monkeypatch)
     out = tmp_path / "run"
