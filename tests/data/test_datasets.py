@@ -346,9 +346,8 @@ def test_bad_backgrounds_folder(tmp_path):
 
 @pytest.mark.slow
 def test_plate_jitter_sets_how_far_the_plate_colour_strays_from_the_live_background():
-    plain = _synthetic(length=6)
-    same = _drawn_with(plate_jitter=0.18)
-    assert all(torch.equal(plain[i]["bgr"], same[i]["bgr"]) for i in range(6))
+    default, same = _synthetic(length=6), _drawn_with(plate_jitter=0.18)
+    assert all(torch.equal(a["bgr"], b["bgr"]) for a, b in zip(default, same, strict=True))
     aligned = _drawn_with(misalign_share=0.0)
     calm = _drawn_with(plate_jitter=0.0, misalign_share=0.0)
 
