@@ -44,16 +44,14 @@ def resize(x: torch.Tensor, size) -> torch.Tensor:
 def shrink(x: torch.Tensor, size) -> torch.Tensor:
     """The truth on a coarser grid: each cell the mean of what it covers. Bilinear sampling
     would keep a strand thinner than the step at full strength or drop it, by where it falls."""
+    if tuple(x.shape[2:]) == tuple(size):  # already on that grid (stage base at input scale 1)
+        return x
     return F.interpolate(x, tuple(size), mode="area")
 
 
 def base_loss(pred_pha, pred_fgr, pred_err, true_pha, true_fgr) -> torch.Tensor:
     """The base stage: the coarse outputs against the truth at their resolution (shrunk if not)."""
-    if true_pha.shape[2:] != pred_pha.shape[2:]:
-        true_pha, true_fgr = (
-            shrink(true_pha, pred_pha.shape[2:]),
-            shrink(true_fgr, pred_pha.shape[2:]),
-        )
+    true_pha, true_fgr = shrink(true_pha, pred_pha.shape[2:]), shrink(true_fgr, pred_pha.shape[2:])
     return (
         alpha_loss(pred_pha, true_pha)
         + foreground_loss(pred_fgr, true_fgr, true_pha)
