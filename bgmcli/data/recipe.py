@@ -19,6 +19,8 @@ class SampleRecipe:
     fraction of samples in which the subject casts a shadow on the live background (and not on
     the plate). `tint_share`: the fraction of synthetic foregrounds tinted toward the
     background's colours (the hard case: opaque where the plate differs little).
+    `camouflage_share`: the fraction blended toward the colours of the background right behind
+    them (the harder case: a subject that matches its backdrop locally, not on average).
     The defaults draw the samples of the first versions, bit for bit (evaluation sets too)."""
 
     shapes: str = "blobs"
@@ -30,6 +32,7 @@ class SampleRecipe:
     plate_jitter: float = 0.18
     shadow_share: float = 0.3
     tint_share: float = 0.25
+    camouflage_share: float = 0.0
 
 
 # the samples of the first versions (and of every evaluation set)

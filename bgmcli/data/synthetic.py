@@ -93,9 +93,11 @@ def background(rng: np.random.Generator, hw: Size) -> tuple[torch.Tensor, int]:
 
 
 def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: int,
-               shading: float = 0.0, skin: float = 0.0, tint: float = 0.25):  # fmt: skip
+               shading: float = 0.0, skin: float = 0.0, tint: float = 0.25,
+               camouflage: float = 0.0):  # fmt: skip
     """A photo-textured foreground, sometimes tinted toward the background's colours (hard case),
-    with probability `shading` shaded (`shade`); with probability `skin` a smooth one (`skin`)."""
+    with probability `shading` shaded (`shade`); with probability `skin` a smooth one (`skin`);
+    with probability `camouflage` blended toward the colours of the background behind it."""
     fgr = photo_crop(rng, hw, exclude)[0] if rng.random() < 0.85 else procedural(rng, hw)
     # Drawn only when asked for (as shading below), so that the default draws stay the same.
     if skin > 0 and rng.random() < skin:
@@ -103,11 +105,25 @@ def foreground(rng: np.random.Generator, hw: Size, live: torch.Tensor, exclude: 
     if rng.random() < tint:
         t = rng.uniform(0.3, 0.8)
         fgr = fgr * (1 - t) + augment.channel_mean(live) * t
+    if camouflage > 0 and rng.random() < camouflage:  # drawn only when asked for, as below
+        fgr = camouflaged(rng, fgr, live)
     # Drawn only when asked for, so that shading 0 leaves every later draw (and so the
     # evaluation sets) as they were.
     if shading > 0 and rng.random() < shading:
         fgr = shade(rng, fgr)
     return fgr
+
+
+def camouflaged(rng: np.random.Generator, fgr: torch.Tensor, live: torch.Tensor) -> torch.Tensor:
+    """The foreground blended toward the background's local colours (its mean over cells of about
+    a sixteenth of the sample): an orange suit over a red motorcycle, skin over brown fur. The
+    global tint above leaves the subject far from the backdrop wherever the backdrop is not its
+    average colour; here the difference stays small everywhere, and the subject is opaque."""
+    h, w = live.shape[-2:]
+    cells = F.interpolate(live[None], size=(max(2, h // 16), max(2, w // 16)), mode="area")
+    local = F.interpolate(cells, size=(h, w), mode="bilinear", align_corners=False)[0]
+    t = rng.uniform(0.3, 0.7)
+    return fgr * (1 - t) + local * t
 
 
 def smooth_surface(rng: np.random.Generator, hw: Size) -> torch.Tensor:
@@ -219,7 +235,7 @@ def generate(
     """One sample dict: src, bgr (plate), true_pha, true_fgr as float32 tensors in [0, 1]."""
     live, k = background(rng, hw)
     fgr = foreground(rng, hw, live, exclude=k, shading=recipe.shading, skin=recipe.skin_share,
-                     tint=recipe.tint_share)  # fmt: skip
+                     tint=recipe.tint_share, camouflage=recipe.camouflage_share)  # fmt: skip
     fgr, pha = matte(rng, hw, fgr, live, recipe.shapes, recipe.veil_share)
     if rng.random() < 0.3:
         # Blur the premultiplied colour with the alpha so the blurred fgr is not haloed.

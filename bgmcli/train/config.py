@@ -125,6 +125,8 @@ class TrainConfig:
     shadow_share: float = 0.3
     # the fraction of synthetic foregrounds tinted toward the background's colours
     synthetic_tint_share: float = 0.25
+    # the fraction blended toward the colours of the background right behind them
+    synthetic_camouflage_share: float = 0.0
     seed: int = 0
     val_every: int = 100
     val_samples: int = 8
@@ -145,7 +147,8 @@ class TrainConfig:
                 f"plate_misalign_share must be between 0 and 1, got {self.plate_misalign_share!r}"
             )
         shares = ("foreground_shading", "synthetic_veil_share", "synthetic_skin_share")
-        for name in (*shares, "plate_jitter", "shadow_share", "synthetic_tint_share"):
+        shares = (*shares, "synthetic_tint_share", "synthetic_camouflage_share")
+        for name in (*shares, "plate_jitter", "shadow_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise BgmError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         for name in ("data_length", "val_every", "val_samples"):
@@ -192,7 +195,8 @@ class TrainConfig:
                             skin_share=self.synthetic_skin_share,
                             plate_jitter=self.plate_jitter,
                             shadow_share=self.shadow_share,
-                            tint_share=self.synthetic_tint_share)  # fmt: skip
+                            tint_share=self.synthetic_tint_share,
+                            camouflage_share=self.synthetic_camouflage_share)  # fmt: skip
 
     def settings(self, stage: StageConfig) -> InferenceSettings:
         """What the model runs with in `stage` (training and validation): a fixed k per crop."""

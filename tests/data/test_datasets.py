@@ -365,3 +365,14 @@ def test_plate_jitter_sets_how_far_the_plate_colour_strays_from_the_live_backgro
 def _drawn_with(**recipe):
     """Six synthetic samples drawn as the default ones, with some recipe fields changed."""
     return build_dataset("synthetic", size=SIZE, length=6, seed=0, recipe=SampleRecipe(**recipe))
+
+
+def test_camouflage_brings_opaque_subjects_close_to_the_backdrop_behind_them():
+    def gap(data) -> float:  # opaque subject against the plate, plates in register and calm
+        return float(torch.cat([
+            (item["src"] - item["bgr"]).abs().mean(0)[item["true_pha"][0] == 1]
+            for item in (data[i] for i in range(6))
+        ]).mean())  # fmt: skip
+
+    calm = {"plate_jitter": 0.0, "misalign_share": 0.0}
+    assert gap(_drawn_with(camouflage_share=1.0, **calm)) < 0.8 * gap(_drawn_with(**calm))
