@@ -9,9 +9,9 @@ in the certainly opaque interior, leak in the certainly transparent far backgrou
 
 The key's thresholds are fitted per set to minimise its MAD (its best case). The bars (issue 21):
 synthetic HD MAD at most 0.45x the key's and Grad at most half; real composites MAD at most 0.65x
-the key's and Grad 0.7x; on both sets refinement lowers MAD and Grad against coarse-only, and Grad does not
-rise with k (1000, 5000, 10000). People: holes at most 1.5% of the interior, leak at most 0.2% of
-the far background. The model runs with refine `error`, k 5000 at HD (scaled with
+the key's and Grad 0.7x; on both sets refinement lowers MAD and Grad against coarse-only, and
+Grad does not rise with k (1000, 5000, 10000). People: holes at most 1.5% of the interior, leak
+at most 0.2% of the far background. The model runs with refine `error`, k 5000 at HD (scaled with
 area on other sizes), and the base scale the frame-size rule gives. `--clips N` adds the moving
 clips with true alpha (`--eval-data clip`: N frames of a still and of a hand-held camera at HD,
 about 2 GB), with dtSSD; no bars there.
