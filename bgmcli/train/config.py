@@ -53,6 +53,8 @@ class StageConfig:
     # inference, and is held to the truth shrunk by area to its grid: strands then come as thin
     # (a fraction of a base pixel) as they do in an HD frame at base scale 1/4
     input_scale: float = 1.0
+    # stage base: pixels of partial true alpha count this many times in the alpha L1
+    partial_weight: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "size", "k"):
@@ -72,6 +74,8 @@ class StageConfig:
             raise BgmError(f"lr_final must be between 0 and 1, got {self.lr_final!r}")
         if not 0 < self.input_scale <= 1:
             raise BgmError(f"input_scale must be above 0 and at most 1, got {self.input_scale!r}")
+        if not 1 <= self.partial_weight <= 100:
+            raise BgmError(f"partial_weight must be between 1 and 100, got {self.partial_weight!r}")
 
     def lr_factor(self, local_step: int) -> float:
         """The multiple of each part's learning rate used for the stage's step `local_step`."""

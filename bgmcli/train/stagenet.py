@@ -25,11 +25,12 @@ class StageNet(nn.Module):
         settings: InferenceSettings | None = None,
         freeze_batchnorm: bool = False,
         input_scale: float = 1.0,
+        partial_weight: float = 1.0,
     ):
         super().__init__()
         self.model, self.stage = model, stage
         self.settings = settings
-        self.input_scale = input_scale
+        self.input_scale, self.partial_weight = input_scale, partial_weight
         self.freeze_batchnorm = freeze_batchnorm or stage == "refine"
 
     def train(self, mode: bool = True) -> StageNet:
@@ -63,7 +64,7 @@ class StageNet(nn.Module):
 
     def loss(self, outputs, true_pha, true_fgr) -> torch.Tensor:
         if self.stage == "base":
-            return base_loss(*outputs, true_pha, true_fgr)
+            return base_loss(*outputs, true_pha, true_fgr, self.partial_weight)
         return refine_loss(outputs, true_pha, true_fgr)
 
 

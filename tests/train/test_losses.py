@@ -109,3 +109,17 @@ def test_base_loss_compares_at_the_prediction_resolution():
     fgr = torch.zeros(1, 3, 8, 8)
     loss = base_loss(pred, fgr[..., :2, :2], torch.zeros_like(pred), true, fgr)
     assert float(loss) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_partial_weight_counts_the_error_on_partial_alpha_more():
+    true = torch.zeros(1, 1, 8, 8)
+    true[..., 0, :] = 0.5  # one row of a strand, the rest empty
+    on_strand, elsewhere = true.clone(), true.clone()
+    on_strand[..., 0, 3] += 0.4
+    elsewhere[..., 6, 4] += 0.4
+
+    def gain(pred) -> float:  # the weighting's change to the loss (the Sobel term cancels)
+        return float(alpha_loss(pred, true, partial_weight=4.0) - alpha_loss(pred, true))
+
+    assert gain(on_strand) > 0 > gain(elsewhere)
+    assert gain(true) == 0
