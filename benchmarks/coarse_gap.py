@@ -3,6 +3,7 @@
 area and upsampled the same way), split by true alpha, on the held-out synthetic set.
 
     python benchmarks/coarse_gap.py [--checkpoint PATH] [--frames 16] [--resolution 1920x1080]
+        [--in-register]
 
 Per region of true alpha (0, partial, 1): the model's MAD, the ideal's, their ratio. Then the
 frames where thin structure carries most of the error (partial-alpha pixels hold over half of
@@ -47,13 +48,17 @@ def main() -> None:
     parser.add_argument("--resolution", default="1920x1080")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--in-register", action="store_true",
+                        help="plates without misalignment (as the aligner leaves them): the gap "
+                        "of the matte itself, not of the plate")  # fmt: skip
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     width, height = parse_resolution(args.resolution)
     cpu = torch.device("cpu")
     model = load_model(args.checkpoint, refine="none", device=cpu)
-    data = open_eval_set("synthetic", width, height, args.frames)
+    data = open_eval_set("synthetic", width, height, args.frames,
+                         misalign=0.0 if args.in_register else 1.0)  # fmt: skip
     settings = variant_settings(model, 5000).for_frame(width, height)
     frames = []
     for frame in data:
