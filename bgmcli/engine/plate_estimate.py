@@ -8,6 +8,7 @@ background was seen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,9 +42,14 @@ class PlateEstimate:
         return float((self.seen > 0).mean())
 
 
-def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> PlateEstimate:
+def estimate_plate(
+    images: np.ndarray,
+    valid: np.ndarray | None = None,
+    covered: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> PlateEstimate:
     """`images` uint8 (N, H, W, 3); `valid` bool (N, H, W): where each frame has picture (an
-    aligned hand-held frame does not reach every corner of the reference), None: everywhere."""
+    aligned hand-held frame does not reach every corner of the reference), None: everywhere.
+    `covered`: a last round's masks (bool (N, H, W)) from the plate so far (model mattes)."""
     valid = np.ones(images.shape[:3], bool) if valid is None else valid
     plate, keep, subject = _refine(
         images, valid, masked_median(images, agreeing_frames(images, valid))
@@ -55,6 +61,10 @@ def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> Plate
         seed = np.where(some.any(0)[..., None], masked_median(images[empty], some), plate)
         plate, keep, subject = _refine(images, valid, seed)
     moved = subject.any(0)
+    if covered is not None:  # what moved stays the differences' (it tells a still subject)
+        subject = (covered(plate) | subject) & valid  # covered where either says so
+        keep = valid & ~subject
+        plate = np.where((keep.sum(0) > 0)[..., None], masked_median(images, keep), plate)
     # A subject that leaves empty frames has moved; otherwise what its motion encloses but never
     # uncovered was not seen, whatever the frames there agree on.
     seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(_unseen_body(moved), 0, keep.sum(0))
@@ -96,7 +106,7 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
     noise go) and widened by a few pixels (soft edges, hair, shadows). Holes are not filled: a
     ring of slight differences (a codec's drift) would mask the background it surrounds."""
     plate_planes = _smooth_planes(plate)
-    reach = _reach(plate.shape)
+    reach = subject_reach(plate.shape)
     masks = []
     for image in images:
         pairs = zip(_smooth_planes(image), plate_planes, strict=True)
@@ -120,14 +130,14 @@ def enclosed(moved: np.ndarray) -> np.ndarray:
     a subject that only sways (its outline moved, its middle never did; gaps of a few pixels in
     the outline are closed). Only regions that touch no edge of the frame count: the ground
     under a subject walking across (closed by the frame's bottom) was seen, not surrounded."""
-    gap = 2 * _reach(moved.shape)
+    gap = 2 * subject_reach(moved.shape)
     y, x = np.ogrid[-gap : gap + 1, -gap : gap + 1]
     padded = np.pad(moved, gap, mode="edge")
     moved = ndimage.binary_closing(padded, structure=x * x + y * y <= gap * gap)[gap:-gap, gap:-gap]
     return ndimage.binary_fill_holes(moved) & ~moved
 
 
-def _reach(shape) -> int:
+def subject_reach(shape) -> int:
     """How far (pixels) a subject's soft edge and shadow reach beyond where it differs."""
     return max(2, round(max(shape[:2]) / 160))
 
