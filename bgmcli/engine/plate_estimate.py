@@ -24,6 +24,7 @@ MIN_EMPTY = 3  # this many empty frames or more: they are the first guess, refin
 MIN_MOVED = 0.002  # something must move over this share of the frame: a subject to tell apart
 BODY_SHARE = 0.1  # an enclosed region this large against what moved: a body that only sways
 ROUNDS = 2  # masked medians after the first (the second corrects masks cut by the first)
+TRUST_MODEL = 0.5  # the model's round may leave no less than this share of what was seen
 ROWS = 32  # rows per chunk of the per-pixel median (bounds the memory it takes)
 MISSING = np.uint16(256)  # stands for a pixel left out of a median: sorts after every value
 
@@ -62,13 +63,23 @@ def estimate_plate(
         plate, keep, subject = _refine(images, valid, seed)
     moved = subject.any(0)
     if covered is not None:  # what moved stays the differences' (it tells a still subject)
-        subject = (covered(plate) | subject) & valid  # covered where either says so
-        keep = valid & ~subject
-        plate = np.where((keep.sum(0) > 0)[..., None], masked_median(images, keep), plate)
+        plate, keep, subject = _model_round(images, valid, plate, keep, subject, covered)
     # A subject that leaves empty frames has moved; otherwise what its motion encloses but never
     # uncovered was not seen, whatever the frames there agree on.
     seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(_unseen_body(moved), 0, keep.sum(0))
     return PlateEstimate(plate, seen, len(images), tuple(empty), float(moved.mean()))
+
+
+def _model_round(images, valid, plate, keep, subject, covered):
+    """(plate, keep, subject) again with each frame covered where the model's masks or the
+    differences say so; unchanged when the masks leave less than TRUST_MODEL of what the
+    differences saw (a model matting something else than this take: foreign or random weights)."""
+    masks = (covered(plate) | subject) & valid
+    masked_keep = valid & ~masks
+    if masked_keep.any(0).mean() < TRUST_MODEL * keep.any(0).mean():
+        return plate, keep, subject
+    seen = masked_keep.sum(0) > 0
+    return np.where(seen[..., None], masked_median(images, masked_keep), plate), masked_keep, masks
 
 
 def _refine(images: np.ndarray, valid: np.ndarray, plate: np.ndarray):

@@ -104,3 +104,13 @@ def test_a_last_round_of_masks_takes_out_a_faint_veil_the_differences_miss():
     assert calls == [ROOM.shape]
     assert np.abs(masked.plate[place].astype(int) - ROOM[place]).mean() < 2
     assert masked.seen_share == 1.0
+
+
+def test_masks_that_cover_most_of_what_was_seen_are_not_trusted():
+    """A model that mattes something else than this take (random or foreign weights) covers
+    everything: its round is dropped, not taken for a take that shows no background."""
+    frames = walk()
+    plain = estimate_plate(frames)
+    doubted = estimate_plate(frames, covered=lambda plate: np.ones(frames.shape[:3], bool))
+    assert np.array_equal(doubted.plate, plain.plate)
+    assert doubted.seen_share == plain.seen_share == 1.0
