@@ -71,16 +71,18 @@ GATE_STRIDE = 7  # the noise is read on every 7th pixel: a quarter-million value
 
 def plate_gate(pha: torch.Tensor, d: torch.Tensor, settings: TemporalSettings) -> torch.Tensor:
     """`pha` (B, 1, H, W) with its low values driven toward 0 where the plate difference `d`
-    (B, 3, H, W), box-averaged (signed, per channel), is within the frame's noise: the model's
-    halo over background that shows as it is. A soft weight, not a threshold; the noise is the
-    quietest quarter of that average over the frame (the background, however large the
-    subject). A veil of the plate's colour is lost only where its alpha is low too."""
-    level = box_mean(d, settings.gate_radius).abs().amax(dim=1, keepdim=True)
+    (B, 3, H, W; box-averaged over `gate_radius`, signed, per channel; largest channel) is within
+    the frame's noise: the model's halo over background that shows as it is. A soft weight, not
+    a threshold; the noise is the quietest quarter of |D| over the frame (the background,
+    however large the subject). A veil within a few noise levels of the plate's colour loses
+    part of its alpha, the more the lower it is."""
+    # float32: a half-precision run's quantile and exponentials lose the small values here
+    level = box_mean(d.float(), settings.gate_radius).abs().amax(dim=1, keepdim=True)
     sample = level.flatten(1)[:, ::GATE_STRIDE]
     noise = sample.kthvalue(max(1, sample.shape[1] // 4), dim=1).values.clamp(min=GATE_NOISE_FLOOR)
     match = torch.exp(-((level / (settings.gate_noise * noise[:, None, None, None])) ** 2))
-    low = torch.exp(-((pha / settings.gate_alpha) ** 2))
-    return pha * (1 - match * low)
+    low = torch.exp(-((pha.float() / settings.gate_alpha) ** 2))
+    return (pha * (1 - match * low)).to(pha.dtype)
 
 
 def _half(x: torch.Tensor) -> torch.Tensor:

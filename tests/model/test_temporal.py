@@ -112,6 +112,14 @@ def test_the_plate_gate_keeps_a_strand_and_a_veil_that_show_over_the_plate():
         assert plate_gate(pha, frame - bgr, settings)[area].mean() > 0.95 * alpha, alpha
 
 
+def test_the_plate_gate_of_a_half_precision_run_is_the_same():
+    src, bgr = _noisy_wall(4)
+    halo = torch.full((1, 1, H, W), 0.06)
+    full = plate_gate(halo, src - bgr, TemporalSettings())
+    half = plate_gate(halo.half(), (src - bgr).half(), TemporalSettings())
+    assert half.dtype == torch.float16 and torch.allclose(half.float(), full, atol=2e-3)
+
+
 def test_the_filter_gates_only_when_asked():
     src, bgr = _noisy_wall(3)
     halo = torch.full((1, 1, H, W), 0.06)
