@@ -2,8 +2,8 @@
 from each pixel's largest group of agreeing frames (plate_consensus); then each frame's subject
 (where it differs from that plate) is masked out and each pixel's background is the median of the
 frames in which it was not covered. Frames with no subject at all (before it walks in, after it
-leaves), when there are a few, give the first guess instead; the coverage says where the
-background was seen.
+leaves), when there are a few, give the first guess instead. A last round may add masks from
+elsewhere (the model's mattes: plate_mattes). The coverage says where the background was seen.
 """
 
 from __future__ import annotations
