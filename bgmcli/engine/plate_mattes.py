@@ -15,6 +15,7 @@ from bgmcli.model.settings import InferenceSettings
 MATTE_SIDE = 320  # the base network's input, longer side (pixels): coarse, and cheap
 COVERED_ALPHA = 0.02  # alpha above this counts as covered: a missed veil costs more than a
 # background pixel left out of a median that has other frames
+MIN_SPECK = 8  # base-network pixels: a covered part smaller than this is noise, not a subject
 BATCH = 4  # frames a call (memory stays small at any frame size)
 
 
@@ -44,8 +45,19 @@ def matte_masks(model, images: np.ndarray, plate: np.ndarray, reach: int,
             # widened by scipy: its maximum filter's time does not grow with the size (a torch
             # max pool's does, as its square: seconds a frame at 4K)
             covered = (pha[:, 0] > COVERED_ALPHA).cpu().numpy()
-            masks += [ndimage.maximum_filter(mask, 2 * reach + 1) for mask in covered]
+            least = MIN_SPECK / (scale * scale)  # in the frame's pixels
+            masks += [ndimage.maximum_filter(_without_specks(m, least), 2 * reach + 1)
+                      for m in covered]  # fmt: skip
     return np.stack(masks)
+
+
+def _without_specks(mask: np.ndarray, least: float) -> np.ndarray:
+    """`mask` less its parts smaller than `least` pixels (8-connected)."""
+    labels, count = ndimage.label(mask, np.ones((3, 3), bool))
+    if count == 0:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    return (sizes >= least)[labels] & mask
 
 
 def _tensor(images: np.ndarray, device, dtype) -> torch.Tensor:
