@@ -58,7 +58,18 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None, help="default: the bundled model")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bgm-temporal"))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--gate",
+        default=None,
+        metavar="NOISE,ALPHA,RADIUS",
+        help="the plate gate's gate_noise, gate_alpha, gate_radius (default: TemporalSettings')",
+    )
     args = parser.parse_args()
+    gated = TemporalSettings()
+    if args.gate:
+        noise, alpha, radius = args.gate.split(",")
+        gated = replace(gated, gate_noise=float(noise), gate_alpha=float(alpha),
+                        gate_radius=int(radius))  # fmt: skip
     torch.set_num_threads(args.threads)
     width, height = parse_resolution(args.size)
     model = load_model(args.checkpoint, device="cpu")
@@ -67,7 +78,7 @@ def main() -> None:
         spec = ClipSpec(width=width, height=height, frames=args.frames, subject=subject,
                         camera=camera, photos=args.photos, seed=args.seed)  # fmt: skip
         clip = decoded_clip(spec, args.workdir, model)
-        rows = {name: measure(clip, pha, fgr) for name, (pha, fgr) in methods(clip).items()}
+        rows = {name: measure(clip, pha, fgr) for name, (pha, fgr) in methods(clip, gated).items()}
         results.append({
             "clip": f"{subject}-{camera}", "rows": rows, "pass": verdicts(rows),
             "model_ms": 1e3 * float(clip["model_s"]),
@@ -132,12 +143,11 @@ def _tensors(clip: dict, t: int):
     return src, bgr, pha, fgr
 
 
-def methods(clip: dict) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+def methods(clip: dict, gated: TemporalSettings) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """Alpha (T, H, W) and foreground (T, H, W, 3; None: not measured) of each method: per
     frame, filtered offline and live (without and with the plate gate), the plate gate alone
     (no smoothing), the key, and the bound of a filter that knew the true motion."""
     out = {"per-frame": (clip["pha"].astype(np.float32), clip["fgr"].astype(np.float32))}
-    gated = TemporalSettings()
     offline = replace(gated, plate_gate=False)
     for name, settings in (("filtered", offline), ("filtered, live", offline.live()),
                            ("gated", gated), ("gated, live", gated.live()),
