@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--empty-before", type=int, default=0)
     parser.add_argument("--empty-after", type=int, default=0)
     parser.add_argument("--noise", type=float, default=0.01)
+    parser.add_argument("--subject-scale", type=float, default=1.0, help="its size (1: usual)")
+    parser.add_argument("--walk", type=float, default=0.6, help="share of the width it walks")
     parser.add_argument("--crf", type=int, default=18)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -42,7 +44,9 @@ def main() -> None:
         spec = ClipSpec(width=width, height=height, frames=args.frames, fps=args.fps,
                         camera=args.camera, subject=args.subject, photos=args.photos,
                         photo=args.photo, empty_before=args.empty_before,
-                        empty_after=args.empty_after, noise=args.noise, seed=args.seed)  # fmt: skip
+                        empty_after=args.empty_after, noise=args.noise,
+                        subject_scale=args.subject_scale, walk=args.walk,
+                        seed=args.seed)  # fmt: skip
         files = write_clip(moving_clip(spec), args.outdir, args.name, crf=args.crf)
     except BgmError as exc:
         print(f"make_moving_clip: error: {exc}", file=sys.stderr)

@@ -30,7 +30,10 @@ class ClipSpec:
     """What clip to make. `photos`: an alphamatting.com-layout folder (input/, alpha/), needed
     for subject "photo"; `photo`: which image (its stem), None: one chosen by the seed.
     `empty_before` / `empty_after`: frames without the subject before it walks in and after it
-    has left. `noise`: the sensor noise's standard deviation, fresh in every frame."""
+    has left. `noise`: the sensor noise's standard deviation, fresh in every frame.
+    `subject_scale`: the subject's size against the usual (1: about half the frame's width);
+    `walk`: the share of the frame's width it walks across (without empty frames), centred: a
+    large subject that walks a short way covers the middle of the frame in every frame."""
 
     width: int = 640
     height: int = 360
@@ -43,6 +46,8 @@ class ClipSpec:
     empty_before: int = 0
     empty_after: int = 0
     noise: float = 0.01
+    subject_scale: float = 1.0
+    walk: float = 0.6
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -54,6 +59,8 @@ class ClipSpec:
             raise BgmError(f"a clip must be at least 16x16, got {self.width}x{self.height}")
         if self.fps <= 0 or self.noise < 0 or min(self.empty_before, self.empty_after) < 0:
             raise BgmError("a clip's fps must be positive, its noise and empty frames not negative")
+        if not 0 < self.subject_scale <= 2 or not 0 <= self.walk <= 1:
+            raise BgmError("a clip's subject_scale must be in (0, 2], its walk in [0, 1]")
         if self.subject == "photo" and self.photos is None:
             raise BgmError("a clip of a real-alpha photograph needs its folder (photos)")
         if self.frames < 2 + self.empty_before + self.empty_after:
@@ -92,8 +99,9 @@ def moving_clip(spec: ClipSpec) -> MovingClip:
     canvas_hw = (round(h * (1 + MARGIN)), round(w * (1 + MARGIN)))
     canvas, photo_index = synthetic.photo_crop(rng, canvas_hw)
     if spec.subject == "synthetic":
-        fgr, pha = synthetic_subject(rng, (round(h * (1 + BELOW)), round(w * SUBJECT_WIDTH)),
-                                     canvas, photo_index)  # fmt: skip
+        canvas_w = min(w, round(w * SUBJECT_WIDTH * spec.subject_scale))
+        fgr, pha = synthetic_subject(rng, (round(h * (1 + BELOW)), canvas_w), canvas,
+                                     photo_index)  # fmt: skip
         grounded = True
     else:
         fgr, pha, grounded = photo_subject(spec, rng)
@@ -162,7 +170,7 @@ def photo_subject(spec: ClipSpec, rng) -> tuple[torch.Tensor, torch.Tensor, bool
     both = np.concatenate([fgr, alpha[..., None]], 2)[top:bottom, left:right]
     both = torch.from_numpy(both.astype(np.float32)).permute(2, 0, 1)
     tall = spec.height * (0.85 if grounded else 0.7)
-    scale = min(tall / both.shape[1], 0.5 * spec.width / both.shape[2])
+    scale = min(tall / both.shape[1], 0.5 * spec.width / both.shape[2]) * spec.subject_scale
     size = (max(2, round(both.shape[1] * scale)), max(2, round(both.shape[2] * scale)))
     both = F.interpolate(both[None], size=size, mode="bilinear", antialias=True)[0]
     if grounded:  # the cut at the bottom continues below the frame: no edge shows when it bobs
@@ -204,8 +212,9 @@ def subject_path(spec: ClipSpec, rng, pha: torch.Tensor, grounded: bool):
     left, right = float(columns.min()) - (sw - 1) / 2, float(columns.max()) - (sw - 1) / 2
     peek = 0.1 * (right - left)
     forward = rng.random() < 0.5  # left to right, or back
-    start = (peek - right if forward else w - peek - left) if spec.empty_before else 0.2 * w
-    end = (w - peek - left if forward else peek - right) if spec.empty_after else 0.8 * w
+    near, far = (1 - spec.walk) / 2 * w, (1 + spec.walk) / 2 * w
+    start = (peek - right if forward else w - peek - left) if spec.empty_before else near
+    end = (w - peek - left if forward else peek - right) if spec.empty_after else far
     if not forward and not spec.empty_before and not spec.empty_after:
         start, end = end, start
     first, last = spec.empty_before, spec.frames - spec.empty_after - 1

@@ -60,8 +60,10 @@ def check_plate_outputs(config, info: SourceInfo, outdir: Path) -> None:
             raise BgmError(f"output exists: {path} (use --overwrite to replace it)")
 
 
-def plate_from_footage(config, info: SourceInfo, outdir: Path, warn) -> FootagePlate | None:
-    """The plate for `config` when --bg asks for one from the input; None otherwise."""
+def plate_from_footage(config, info: SourceInfo, outdir: Path, warn,
+                       model=None, device="cpu") -> FootagePlate | None:  # fmt: skip
+    """The plate for `config` when --bg asks for one from the input; None otherwise. `model`
+    (on `device`): --bg auto's last round masks each frame's subject with its mattes."""
     began = time.perf_counter()
     if config.plate_time is not None:
         image = frame_at(config.input, config.plate_time)
@@ -73,7 +75,7 @@ def plate_from_footage(config, info: SourceInfo, outdir: Path, warn) -> FootageP
         return FootagePlate(image, form, time.perf_counter() - began)
     if not config.plate_auto:
         return None
-    image, coverage = _auto(config, info, outdir)
+    image, coverage = _auto(config, info, outdir, model, device)
     if coverage.seen_share < WARN_SEEN:
         share = 100 * coverage.seen_share
         warn(f"--bg auto saw the background over {share:.1f}% of the frame only; the rest of "
@@ -81,10 +83,16 @@ def plate_from_footage(config, info: SourceInfo, outdir: Path, warn) -> FootageP
     return FootagePlate(image, "auto", time.perf_counter() - began, coverage)
 
 
-def _auto(config, info: SourceInfo, outdir: Path) -> tuple[np.ndarray, Coverage]:
+def _auto(config, info: SourceInfo, outdir: Path, model, device) -> tuple[np.ndarray, Coverage]:
     # scikit-image and scipy take about a second to import: only for runs that need them
     from bgmcli.engine.footage_align import align_to_reference
-    from bgmcli.engine.plate_estimate import MIN_MOVED, coverage_picture, estimate_plate
+    from bgmcli.engine.plate_estimate import (
+        MIN_MOVED,
+        coverage_picture,
+        estimate_plate,
+        subject_reach,
+    )
+    from bgmcli.engine.plate_mattes import has_base_network, matte_masks
 
     if info.kind == "image":
         raise BgmError(f"--bg auto builds the plate from a take's frames; {info.path} is one "
@@ -97,7 +105,11 @@ def _auto(config, info: SourceInfo, outdir: Path) -> tuple[np.ndarray, Coverage]
     if len(aligned.kept) < MIN_FRAMES:
         raise BgmError(f"--bg auto: the frames of {info.path} could not be registered to one "
                        f"another (a camera moving too far or fast); {SHOOT}")  # fmt: skip
-    estimate = estimate_plate(aligned.images, aligned.valid)
+    covered = None
+    if config.plate_mattes and has_base_network(model):
+        widen = subject_reach(aligned.images.shape[1:3])
+        covered = lambda plate: matte_masks(model, aligned.images, plate, widen, device)  # noqa: E731
+    estimate = estimate_plate(aligned.images, aligned.valid, covered)
     if estimate.moved_share < MIN_MOVED:
         raise BgmError(f"--bg auto: nothing moves in {info.path}, so the subject cannot be told "
                        f"from the background; {SHOOT}")  # fmt: skip

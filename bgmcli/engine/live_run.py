@@ -61,15 +61,15 @@ def run_live(config, report, *, model=None) -> MatteResult:
         stack.callback(outputs.abort)  # a no-op once finished
         tell = getattr(report, "info", None) or (lambda message: None)
         plate = _capture(feed, config, info, outputs, tell) if config.capture_s else None
-        footage = _footage(config, info, outputs, report)
+        stack.callback(torch.set_num_threads, torch.get_num_threads())
+        model, choice = _model(model, config, info, device, live)
+        footage = _footage(config, info, outputs, report, model, device)
         plate_image = footage.image if footage is not None else plate
         background = Background(
             plate_image if plate_image is not None else config.background, info,
             align=config.align, warn=report.warn,
         )  # fmt: skip
         stack.callback(lambda: _warn_all(report, background.close()))
-        stack.callback(torch.set_num_threads, torch.get_num_threads())
-        model, choice = _model(model, config, info, device, live)
         matter = Matter(
             model, device, dtype,
             bgr=_on_device(background.static, device), tgt=target_tensor(target, device),
@@ -164,11 +164,11 @@ def _keep_up(model, config, info, device) -> LiveChoice:
     )  # fmt: skip
 
 
-def _footage(config, info, outputs, report):
+def _footage(config, info, outputs, report, model, device):
     """--bg frame:TIME or auto with a file input and live outputs (a window, a stream)."""
     outdir = outputs.outdir or info.path.parent
     check_plate_outputs(config, info, outdir)
-    return plate_from_footage(config, info, outdir, report.warn)
+    return plate_from_footage(config, info, outdir, report.warn, model, device)
 
 
 def _capture(feed, config, info, outputs, tell, show=None):

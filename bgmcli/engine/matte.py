@@ -94,13 +94,13 @@ def run_matte(config: MatteConfig, report: Reporter | None = None, *, model=None
         )
         check_outputs(outputs, overwrite=config.overwrite)
         check_plate_outputs(config, info, outdir)
-        footage = plate_from_footage(config, info, outdir, report.warn)
+        model = model if model is not None else _load_model(config, device)
+        footage = plate_from_footage(config, info, outdir, report.warn, model, device)
         background = Background(
             config.background if footage is None else footage.image, info, align=config.align,
             warn=report.warn,
         )  # fmt: skip
         stack.callback(lambda: _warn_all(report, background.close()))
-        model = model if model is not None else _load_model(config, device)
         matter = Matter(
             model, device, dtype,
             bgr=_on_device(background.static, device), tgt=target_tensor(target, device),

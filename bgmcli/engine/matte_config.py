@@ -50,6 +50,7 @@ class MatteConfig:
     capture_s: float | None = None  # --bg capture[:SECONDS]
     plate_time: float | None = None  # --bg frame:TIME, seconds into the input (-1: the last)
     plate_auto: bool = False  # --bg auto: built from the take (plate_auto.py)
+    plate_mattes: bool = True  # --bg auto: a last round masked by the model's mattes
     capture_countdown: int = 3  # seconds to step out of frame before the capture
     input_size: tuple[int, int] | None = None  # devices: --input-size
     input_fps: float | None = None  # devices: --input-fps

@@ -2,12 +2,13 @@
 from each pixel's largest group of agreeing frames (plate_consensus); then each frame's subject
 (where it differs from that plate) is masked out and each pixel's background is the median of the
 frames in which it was not covered. Frames with no subject at all (before it walks in, after it
-leaves), when there are a few, give the first guess instead; the coverage says where the
-background was seen.
+leaves), when there are a few, give the first guess instead. A last round may add masks from
+elsewhere (the model's mattes: plate_mattes). The coverage says where the background was seen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ MIN_EMPTY = 3  # this many empty frames or more: they are the first guess, refin
 MIN_MOVED = 0.002  # something must move over this share of the frame: a subject to tell apart
 BODY_SHARE = 0.1  # an enclosed region this large against what moved: a body that only sways
 ROUNDS = 2  # masked medians after the first (the second corrects masks cut by the first)
+TRUST_MODEL = 0.5  # the model's round may leave no less than this share of what was seen
 ROWS = 32  # rows per chunk of the per-pixel median (bounds the memory it takes)
 MISSING = np.uint16(256)  # stands for a pixel left out of a median: sorts after every value
 
@@ -41,9 +43,14 @@ class PlateEstimate:
         return float((self.seen > 0).mean())
 
 
-def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> PlateEstimate:
+def estimate_plate(
+    images: np.ndarray,
+    valid: np.ndarray | None = None,
+    covered: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> PlateEstimate:
     """`images` uint8 (N, H, W, 3); `valid` bool (N, H, W): where each frame has picture (an
-    aligned hand-held frame does not reach every corner of the reference), None: everywhere."""
+    aligned hand-held frame does not reach every corner of the reference), None: everywhere.
+    `covered`: a last round's masks (bool (N, H, W)) from the plate so far (model mattes)."""
     valid = np.ones(images.shape[:3], bool) if valid is None else valid
     plate, keep, subject = _refine(
         images, valid, masked_median(images, agreeing_frames(images, valid))
@@ -55,10 +62,24 @@ def estimate_plate(images: np.ndarray, valid: np.ndarray | None = None) -> Plate
         seed = np.where(some.any(0)[..., None], masked_median(images[empty], some), plate)
         plate, keep, subject = _refine(images, valid, seed)
     moved = subject.any(0)
+    if covered is not None:  # what moved stays the differences' (it tells a still subject)
+        plate, keep, subject = _model_round(images, valid, plate, keep, subject, covered)
     # A subject that leaves empty frames has moved; otherwise what its motion encloses but never
     # uncovered was not seen, whatever the frames there agree on.
     seen = keep.sum(0) if len(empty) >= MIN_EMPTY else np.where(_unseen_body(moved), 0, keep.sum(0))
     return PlateEstimate(plate, seen, len(images), tuple(empty), float(moved.mean()))
+
+
+def _model_round(images, valid, plate, keep, subject, covered):
+    """(plate, keep, subject) again with each frame covered where the model's masks or the
+    differences say so; unchanged when the masks leave less than TRUST_MODEL of what the
+    differences saw (a model matting something else than this take: foreign or random weights)."""
+    masks = (covered(plate) | subject) & valid
+    masked_keep = valid & ~masks
+    if masked_keep.any(0).mean() < TRUST_MODEL * keep.any(0).mean():
+        return plate, keep, subject
+    seen = masked_keep.sum(0) > 0
+    return np.where(seen[..., None], masked_median(images, masked_keep), plate), masked_keep, masks
 
 
 def _refine(images: np.ndarray, valid: np.ndarray, plate: np.ndarray):
@@ -96,7 +117,7 @@ def subject_masks(images: np.ndarray, plate: np.ndarray) -> np.ndarray:
     noise go) and widened by a few pixels (soft edges, hair, shadows). Holes are not filled: a
     ring of slight differences (a codec's drift) would mask the background it surrounds."""
     plate_planes = _smooth_planes(plate)
-    reach = _reach(plate.shape)
+    reach = subject_reach(plate.shape)
     masks = []
     for image in images:
         pairs = zip(_smooth_planes(image), plate_planes, strict=True)
@@ -120,14 +141,14 @@ def enclosed(moved: np.ndarray) -> np.ndarray:
     a subject that only sways (its outline moved, its middle never did; gaps of a few pixels in
     the outline are closed). Only regions that touch no edge of the frame count: the ground
     under a subject walking across (closed by the frame's bottom) was seen, not surrounded."""
-    gap = 2 * _reach(moved.shape)
+    gap = 2 * subject_reach(moved.shape)
     y, x = np.ogrid[-gap : gap + 1, -gap : gap + 1]
     padded = np.pad(moved, gap, mode="edge")
     moved = ndimage.binary_closing(padded, structure=x * x + y * y <= gap * gap)[gap:-gap, gap:-gap]
     return ndimage.binary_fill_holes(moved) & ~moved
 
 
-def _reach(shape) -> int:
+def subject_reach(shape) -> int:
     """How far (pixels) a subject's soft edge and shadow reach beyond where it differs."""
     return max(2, round(max(shape[:2]) / 160))
 

@@ -22,7 +22,9 @@ class TemporalSettings:
     `past_weight` / `next_weight`: the weights of the filtered past and of the next frame against
     the frame's own matte (1) where nothing changed. A neighbour's weight falls as a Gaussian of
     the change of D (box-averaged over `radius`, largest channel; scale `change_sigma`) and of
-    the alpha difference (scale `alpha_sigma`), so moving edges keep their own matte."""
+    the alpha difference (scale `alpha_sigma`), so moving edges keep their own matte.
+    `plate_gate`: before filtering, a low alpha (scale `gate_alpha`) is driven toward 0 where
+    the frame matches its plate within `gate_noise` times the frame's noise (plate_gate)."""
 
     ahead: int = 1
     past_weight: float = 3.0
@@ -30,6 +32,10 @@ class TemporalSettings:
     change_sigma: float = 0.03
     alpha_sigma: float = 0.3
     radius: int = 1
+    plate_gate: bool = True
+    gate_noise: float = 5.0
+    gate_alpha: float = 0.5
+    gate_radius: int = 0
 
     def live(self) -> TemporalSettings:
         """The same filter looking back only, the past keeping its share of the weight (with
@@ -59,6 +65,26 @@ def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return (sum(rows[..., i : i + h, :] for i in range(1, side)) + rows[..., 0:h, :]) / side**2
 
 
+GATE_NOISE_FLOOR = 1 / 255  # the noise taken for a frame that matches its plate exactly
+GATE_STRIDE = 7  # the noise is read on every 7th pixel: a quarter-million values cost too much
+
+
+def plate_gate(pha: torch.Tensor, d: torch.Tensor, settings: TemporalSettings) -> torch.Tensor:
+    """`pha` (B, 1, H, W) with its low values driven toward 0 where the plate difference `d`
+    (B, 3, H, W; box-averaged over `gate_radius`, signed, per channel; largest channel) is within
+    the frame's noise: the model's halo over background that shows as it is. A soft weight, not
+    a threshold; the noise is the quietest quarter of |D| over the frame (the background,
+    however large the subject). A veil within a few noise levels of the plate's colour loses
+    part of its alpha, the more the lower it is."""
+    # float32: a half-precision run's quantile and exponentials lose the small values here
+    level = box_mean(d.float(), settings.gate_radius).abs().amax(dim=1, keepdim=True)
+    sample = level.flatten(1)[:, ::GATE_STRIDE]
+    noise = sample.kthvalue(max(1, sample.shape[1] // 4), dim=1).values.clamp(min=GATE_NOISE_FLOOR)
+    match = torch.exp(-((level / (settings.gate_noise * noise[:, None, None, None])) ** 2))
+    low = torch.exp(-((pha.float() / settings.gate_alpha) ** 2))
+    return (pha * (1 - match * low)).to(pha.dtype)
+
+
 def _half(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(x, 2, ceil_mode=True)
 
@@ -86,6 +112,8 @@ class TemporalFilter:
     def push(self, src, bgr, pha, fgr, tag=None) -> list[tuple]:
         """One frame ((1, C, H, W) each, floats); returns the (pha, fgr, tag) now final."""
         d, change = src - bgr, None
+        if self.settings.plate_gate:
+            pha = plate_gate(pha, d, self.settings)
         if self._last_d is not None:  # each pair of frames compared once, past or next alike
             change = d_change(self._last_d, d, self.settings.radius) / self.settings.change_sigma
             change = change * change

@@ -33,6 +33,16 @@ def test_the_truth_composes_the_frames_and_the_subject_moves():
     assert clip.present.all()
 
 
+def test_a_larger_subject_that_walks_less_covers_more_of_the_frame_for_longer():
+    usual = moving_clip(ClipSpec(**TINY, noise=0.0, seed=3))
+    large = moving_clip(ClipSpec(**TINY, noise=0.0, seed=3, subject_scale=1.5, walk=0.2))
+    assert (large.pha[0] > 0).float().mean() > 1.3 * (usual.pha[0] > 0).float().mean()
+    travel = abs(_centre_x(large.pha[-1]) - _centre_x(large.pha[0]))
+    assert 0.1 * 64 < travel < 0.3 * 64  # a fifth of the width, the usual walk three fifths
+    always = (large.pha > 0).all(0).float().mean()
+    assert always > (usual.pha > 0).all(0).float().mean() + 0.1  # covered in every frame
+
+
 def test_a_spec_is_a_recipe():
     a, b = moving_clip(ClipSpec(**TINY, seed=5)), moving_clip(ClipSpec(**TINY, seed=5))
     assert torch.equal(a.src, b.src) and torch.equal(a.pha, b.pha)
@@ -88,6 +98,8 @@ def test_a_real_alpha_photograph_moves_over_the_background(tmp_path):
         (dict(subject="cat"), "unknown subject"),
         (dict(frames=3, empty_before=1, empty_after=1), "fewer than 2"),
         (dict(width=8), "at least 16x16"),
+        (dict(walk=1.5), "walk in"),
+        (dict(subject_scale=0), "subject_scale"),
     ],
 )
 def test_bad_specs_fail_in_one_line(bad, message):

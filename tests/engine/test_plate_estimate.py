@@ -79,3 +79,38 @@ def test_the_coverage_picture_is_red_where_nothing_was_seen():
     picture = coverage_picture(estimate_plate(sway))
     assert tuple(picture[18, 32]) == (255, 0, 0)
     assert tuple(picture[2, 2]) == (255, 255, 255)
+
+
+def test_a_last_round_of_masks_takes_out_a_faint_veil_the_differences_miss():
+    """A veil a few levels off the room lingers over one place in most frames: the differences
+    cannot tell it from noise, so the median takes its colour; masks that see it (the model's
+    mattes) leave the room's own colour."""
+    rng = np.random.default_rng(3)
+    frames = walk(count=24, rng=rng).astype(int)
+    veil = np.zeros(frames.shape[:3], bool)
+    veil[4:20, :, 40:56] = True  # frames 4-19 of 24, columns 40-55
+    veil[:, 24:, :] = False  # the veil's bottom edge
+    frames = np.clip(frames + 7 * veil[..., None], 0, 255).astype(np.uint8)
+    place = (slice(4, 20), slice(42, 54))
+    plain = estimate_plate(frames)
+    assert np.abs(plain.plate[place].astype(int) - ROOM[place]).mean() > 4
+    calls = []
+
+    def covered(plate):
+        calls.append(plate.shape)
+        return veil
+
+    masked = estimate_plate(frames, covered=covered)
+    assert calls == [ROOM.shape]
+    assert np.abs(masked.plate[place].astype(int) - ROOM[place]).mean() < 2
+    assert masked.seen_share == 1.0
+
+
+def test_masks_that_cover_most_of_what_was_seen_are_not_trusted():
+    """A model that mattes something else than this take (random or foreign weights) covers
+    everything: its round is dropped, not taken for a take that shows no background."""
+    frames = walk()
+    plain = estimate_plate(frames)
+    doubted = estimate_plate(frames, covered=lambda plate: np.ones(frames.shape[:3], bool))
+    assert np.array_equal(doubted.plate, plain.plate)
+    assert doubted.seen_share == plain.seen_share == 1.0

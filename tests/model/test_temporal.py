@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from bgmcli.model.temporal import FlickerMeter, TemporalFilter, TemporalSettings
+from bgmcli.model.temporal import FlickerMeter, TemporalFilter, TemporalSettings, plate_gate
 
 H, W = 36, 64
 
@@ -85,6 +85,49 @@ def test_the_foreground_is_filtered_with_the_alphas_weights():
     assert torch.equal(pha_out, pha)  # nothing moved, alpha the same
     # live, the past counts 1.5 to 1 (offline: 3 to the frame's 1 and the next frame's 1)
     assert torch.allclose(fgr_out, torch.full_like(src, 0.4), atol=1e-3)
+
+
+def _noisy_wall(seed: int, sigma: float = 0.01):
+    """A textured plate and a frame of it with fresh sensor noise."""
+    gen = torch.Generator().manual_seed(seed)
+    bgr = torch.rand(1, 3, H, W, generator=gen) * 0.5 + 0.25
+    return bgr + sigma * torch.randn(bgr.shape, generator=gen), bgr
+
+
+def test_the_plate_gate_clears_a_halo_over_background_that_shows_as_it_is():
+    src, bgr = _noisy_wall(1)
+    halo = torch.full((1, 1, H, W), 0.06)
+    assert plate_gate(halo, src - bgr, TemporalSettings()).mean() < 0.25 * 0.06
+
+
+def test_the_plate_gate_keeps_a_strand_and_a_veil_that_show_over_the_plate():
+    settings = TemporalSettings()
+    src, bgr = _noisy_wall(2)
+    area = (..., slice(10, 26), slice(20, 44))
+    for alpha, colour in ((0.2, 1.0), (0.6, None)):  # a light strand; a veil 0.1 off the wall
+        frame, pha = src.clone(), torch.zeros(1, 1, H, W)
+        over = bgr[area] + 0.1 / alpha if colour is None else torch.full_like(bgr[area], colour)
+        frame[area] = alpha * over + (1 - alpha) * src[area]
+        pha[area] = alpha
+        assert plate_gate(pha, frame - bgr, settings)[area].mean() > 0.95 * alpha, alpha
+
+
+def test_the_plate_gate_of_a_half_precision_run_is_the_same():
+    src, bgr = _noisy_wall(4)
+    halo = torch.full((1, 1, H, W), 0.06)
+    full = plate_gate(halo, src - bgr, TemporalSettings())
+    half = plate_gate(halo.half(), (src - bgr).half(), TemporalSettings())
+    assert half.dtype == torch.float16 and torch.allclose(half.float(), full, atol=2e-3)
+
+
+def test_the_filter_gates_only_when_asked():
+    src, bgr = _noisy_wall(3)
+    halo = torch.full((1, 1, H, W), 0.06)
+    plain = TemporalSettings(plate_gate=False).live()
+    ((pha, _, _),) = TemporalFilter(plain).push(src, bgr, halo, src)
+    assert torch.equal(pha, halo)
+    ((pha, _, _),) = TemporalFilter(TemporalSettings().live()).push(src, bgr, halo, src)
+    assert pha.mean() < 0.01
 
 
 def test_the_flicker_meter_counts_only_where_the_input_holds_still():
