@@ -25,14 +25,21 @@ def variant_train_config(preset: str, architecture: dict[str, Any], seed: int = 
 # finds the models it trained before.
 _LATER_STAGE_FIELDS = {
     name: getattr(StageConfig(), name)
-    for name in ("schedule", "lr_final", "bn_batches", "freeze_batchnorm", "input_scale")
+    for name in (
+        "schedule",
+        "lr_final",
+        "bn_batches",
+        "freeze_batchnorm",
+        "input_scale",
+        "partial_weight",
+    )
 }
 _LATER_FIELDS = {
     name: getattr(TrainConfig(), name)
     for name in (
         "synthetic_shapes", "plate_misalign", "plate_misalign_share", "foreground_shading",
         "synthetic_veil_share", "synthetic_skin_share", "plate_jitter",
-        "shadow_share", "synthetic_tint_share",
+        "shadow_share", "synthetic_tint_share", "synthetic_camouflage_share",
     )
 }  # fmt: skip
 _LATER_MODEL_FIELDS = {"refiner_residual": False}

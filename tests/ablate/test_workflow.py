@@ -288,7 +288,8 @@ def test_fields_added_later_keep_the_cache_names_of_earlier_runs():
     assert cache_dir(Path("x"), seed1).name.startswith("mobilenetv2-aspp-k3-seed1-")
     for change in ({"synthetic_shapes": "mixed"}, {"plate_misalign": 1.9},
                    {"foreground_shading": 0.5}, {"synthetic_skin_share": 0.2},
-                   {"synthetic_veil_share": 0.1}):  # fmt: skip
+                   {"synthetic_veil_share": 0.1},
+                   {"synthetic_camouflage_share": 0.25}):  # fmt: skip
         assert (
             cache_dir(Path("x"), replace(quick, **change)).name != cache_dir(Path("x"), quick).name
         )
