@@ -6,6 +6,7 @@ in the certainly opaque interior, leak in the certainly transparent far backgrou
     python benchmarks/eval_bundled_model.py [--checkpoint PATH] [--frames 16]
         [--real ../shared/eval/alphamatting-lowres] [--people ../shared/pretrained]
         [--json results.json] [--plate-misalign 1] [--align auto|on|off] [--clips 8]
+        [--backbone-scale S]
 
 The key's thresholds are fitted per set to minimise its MAD (its best case). The bars (issue 21):
 synthetic HD MAD at most 0.45x the key's and Grad at most half; real composites MAD at most 0.65x
@@ -62,7 +63,10 @@ def main() -> None:
     parser.add_argument("--plate-misalign", type=float, default=1.0,
                         help="scale of the plates' misalignment (0: aligned plates, to see how "
                         "much of the error it causes; the bars are for 1)")  # fmt: skip
+    parser.add_argument("--backbone-scale", type=float, default=None,
+                        help="the model's base scale (default: the frame-size rule's)")  # fmt: skip
     args = parser.parse_args()
+    scale = args.backbone_scale
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device("cpu")
@@ -88,13 +92,16 @@ def main() -> None:
         low, high = fit_thresholds(data)
         key = DifferenceKey(low, high).eval()
         rows = {
-            "model": evaluate(model, data, 5000, device, iters=1),
-            "model, coarse only": evaluate(coarse, data, 5000, device, iters=1),
+            "model": evaluate(model, data, 5000, device, iters=1, backbone_scale=scale),
+            "model, coarse only": evaluate(
+                coarse, data, 5000, device, iters=1, backbone_scale=scale
+            ),  # fmt: skip
             "difference key": evaluate(key, data, 5000, device, iters=1),
         }
         for k_hd in K_SWEEP:
             if k_hd != 5000:
-                rows[f"model, k {k_hd}"] = evaluate(model, data, k_hd, device, iters=1)
+                rows[f"model, k {k_hd}"] = evaluate(model, data, k_hd, device, iters=1,
+                                                    backbone_scale=scale)  # fmt: skip
         kind = next((k for k in ("synthetic", "people", "clip") if data.name.startswith(k)),
                     "real")  # fmt: skip
         kind = "synthetic-hd" if kind == "synthetic" else kind
