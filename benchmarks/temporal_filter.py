@@ -21,6 +21,7 @@ kept in --workdir: a second run only filters and measures.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from dataclasses import replace
@@ -30,6 +31,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from bgmcli.ablate.models import bundled_digest
 from bgmcli.data import augment
 from bgmcli.data.clip_files import clip_files, read_truth, write_clip
 from bgmcli.data.moving_clip import ClipSpec, moving_clip
@@ -77,7 +79,7 @@ def main() -> None:
     for subject, camera in CLIPS:
         spec = ClipSpec(width=width, height=height, frames=args.frames, subject=subject,
                         camera=camera, photos=args.photos, seed=args.seed)  # fmt: skip
-        clip = decoded_clip(spec, args.workdir, model)
+        clip = decoded_clip(spec, args.workdir, model, model_digest(args.checkpoint))
         rows = {name: measure(clip, pha, fgr) for name, (pha, fgr) in methods(clip, gated).items()}
         results.append({
             "clip": f"{subject}-{camera}", "rows": rows, "pass": verdicts(rows),
@@ -91,14 +93,22 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=1))
 
 
-def decoded_clip(spec: ClipSpec, workdir: Path, model) -> dict:
+def model_digest(checkpoint: str | None) -> str:
+    """The model's file content, in short: cached mattes belong to the model that made them."""
+    if checkpoint is None:
+        return bundled_digest()
+    return hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
+
+
+def decoded_clip(spec: ClipSpec, workdir: Path, model, digest: str) -> dict:
     """The clip written as H.264 and decoded, its plates aligned as bgm matte does, the model's
-    per-frame mattes (cached in workdir: the filter is tuned without running the model again)."""
+    per-frame mattes (cached in workdir by model: the filter is tuned without running the model
+    again)."""
     name = f"{spec.subject}-{spec.camera}-{spec.width}x{spec.height}-{spec.frames}-{spec.seed}"
     files = clip_files(workdir, name)
     if not files.truth.exists():
         write_clip(moving_clip(spec), workdir, name)
-    cache = workdir / f"{name}.outputs.npz"
+    cache = workdir / f"{name}.outputs-{digest}.npz"
     if cache.exists():
         with np.load(cache) as data:
             clip = {key: data[key] for key in data.files}
