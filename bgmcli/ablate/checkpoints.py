@@ -32,6 +32,7 @@ _LATER_STAGE_FIELDS = {
         "freeze_batchnorm",
         "input_scale",
         "partial_weight",
+        "hedge_share",
     )
 }
 _LATER_FIELDS = {

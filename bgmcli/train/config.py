@@ -55,6 +55,8 @@ class StageConfig:
     input_scale: float = 1.0
     # stage base: pixels of partial true alpha count this many times in the alpha L1
     partial_weight: float = 1.0
+    # stage refine: the share of samples whose coarse alpha gets hedged interiors (train/hedges.py)
+    hedge_share: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "size", "k"):
@@ -74,6 +76,8 @@ class StageConfig:
             raise BgmError(f"lr_final must be between 0 and 1, got {self.lr_final!r}")
         if not 0 < self.input_scale <= 1:
             raise BgmError(f"input_scale must be above 0 and at most 1, got {self.input_scale!r}")
+        if not 0 <= self.hedge_share <= 1:
+            raise BgmError(f"hedge_share must be between 0 and 1, got {self.hedge_share!r}")
         if not 1 <= self.partial_weight <= 100:
             raise BgmError(f"partial_weight must be between 1 and 100, got {self.partial_weight!r}")
 

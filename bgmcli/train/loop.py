@@ -207,7 +207,13 @@ def _setup_stage(run: _Run, stage: str, cfg: StageConfig) -> _Stage:
     config, dist, model = run.config, run.dist, run.model
     settings = config.settings(cfg)  # the refiner trains with the stage's k
     net = StageNet(
-        model, stage, settings, cfg.freeze_batchnorm, cfg.input_scale, cfg.partial_weight
+        model,
+        stage,
+        settings,
+        cfg.freeze_batchnorm,
+        cfg.input_scale,
+        cfg.partial_weight,
+        cfg.hedge_share,
     ).train()
     optimizer = torch.optim.Adam(param_groups(model, stage, cfg))
     start_lrs = [group["lr"] for group in optimizer.param_groups]  # before a resume scales them

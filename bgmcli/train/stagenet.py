@@ -9,6 +9,7 @@ from bgmcli.errors import BgmError
 from bgmcli.model.matting import clamp_unit, downsample
 from bgmcli.model.settings import InferenceSettings
 from bgmcli.train.config import StageConfig
+from bgmcli.train.hedges import hedge
 from bgmcli.train.losses import base_loss, refine_loss
 
 
@@ -26,11 +27,13 @@ class StageNet(nn.Module):
         freeze_batchnorm: bool = False,
         input_scale: float = 1.0,
         partial_weight: float = 1.0,
+        hedge_share: float = 0.0,
     ):
         super().__init__()
         self.model, self.stage = model, stage
         self.settings = settings
         self.input_scale, self.partial_weight = input_scale, partial_weight
+        self.hedge_share = hedge_share
         self.freeze_batchnorm = freeze_batchnorm or stage == "refine"
 
     def train(self, mode: bool = True) -> StageNet:
@@ -60,6 +63,10 @@ class StageNet(nn.Module):
                 src, bgr = downsample(src, self.input_scale), downsample(bgr, self.input_scale)
             out = self.model.base(src, bgr)
             return out.pha_sm, clamp_unit(out.fgr_residual_sm + src), out.err_sm
+        if self.hedge_share and self.training:
+            x = self.model.prepare(src, bgr, self.settings)
+            base = self.model.base(x.src_sm, x.bgr_sm)
+            return self.model.finish(x, hedge(base, self.hedge_share))
         return self.model(src, bgr, self.settings)
 
     def loss(self, outputs, true_pha, true_fgr) -> torch.Tensor:
