@@ -25,6 +25,7 @@ from eval_bundled_model import SHARED_REAL, aligned_set
 from bgmcli.ablate.evalsets import open_eval_set
 from bgmcli.ablate.evaluate import variant_settings
 from bgmcli.loading import load_model
+from bgmcli.train.losses import shrink
 
 
 def main() -> None:
@@ -71,7 +72,7 @@ def split(out, true_pha: torch.Tensor, mask: np.ndarray) -> dict[str, float]:
     size = out.pha.shape[2:]
     final = out.pha[0, 0].numpy()
     coarse = F.interpolate(out.pha_sm, size, mode="bilinear", align_corners=False)[0, 0].numpy()
-    ideal_small = F.interpolate(true_pha[None], out.pha_sm.shape[2:], mode="area")
+    ideal_small = shrink(true_pha[None], out.pha_sm.shape[2:])
     ideal = F.interpolate(ideal_small, size, mode="bilinear", align_corners=False)[0, 0].numpy()
     refined = F.interpolate(out.ref_sm.float(), size, mode="nearest")[0, 0].numpy() > 0
     true = true_pha[0].numpy()

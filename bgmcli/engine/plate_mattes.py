@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from bgmcli.engine.compose import to_float
 from bgmcli.model.settings import InferenceSettings
 
 MATTE_SIDE = 320  # the base network's input, longer side (pixels): coarse, and cheap
@@ -34,6 +35,7 @@ def matte_masks(model, images: np.ndarray, plate: np.ndarray, reach: int,
     parameter = next(model.parameters(), None)
     dtype = parameter.dtype if parameter is not None else torch.float32
     bgr = _tensor(plate[None], device, dtype)
+    least = MIN_SPECK / (scale * scale)  # in the frame's pixels
     masks = []
     with torch.inference_mode():
         for top in range(0, len(images), BATCH):
@@ -45,7 +47,6 @@ def matte_masks(model, images: np.ndarray, plate: np.ndarray, reach: int,
             # widened by scipy: its maximum filter's time does not grow with the size (a torch
             # max pool's does, as its square: seconds a frame at 4K)
             covered = (pha[:, 0] > COVERED_ALPHA).cpu().numpy()
-            least = MIN_SPECK / (scale * scale)  # in the frame's pixels
             masks += [ndimage.maximum_filter(_without_specks(m, least), 2 * reach + 1)
                       for m in covered]  # fmt: skip
     return np.stack(masks)
@@ -62,7 +63,4 @@ def _without_specks(mask: np.ndarray, least: float) -> np.ndarray:
 
 def _tensor(images: np.ndarray, device, dtype) -> torch.Tensor:
     """uint8 (N, H, W, 3) -> (N, 3, H, W) in [0, 1] on `device`."""
-    return (
-        torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).to(dtype)
-        / 255
-    )
+    return to_float(torch.from_numpy(np.ascontiguousarray(images)).to(device)).to(dtype)
