@@ -61,6 +61,11 @@ def main() -> None:
             gain = 1 - final / coarse if coarse else 0.0
             print(f"| {name} | {where} | {sums[f'{key} pixels'] / counted:.1%} | "
                   f"{coarse * 1e3:.2f} | {final * 1e3:.2f} | {gain:.0%} |")  # fmt: skip
+    print("| true alpha | coarse upsampled | ideal coarse | coarse / ideal |")
+    print("|---|---|---|---|")
+    for name in REGIONS:
+        coarse, ideal = sums[f"{name} coarse"] / counted, sums[f"{name} ideal"] / counted
+        print(f"| {name} | {coarse * 1e3:.2f} | {ideal * 1e3:.2f} | {coarse / ideal:.2f} |")
     print(
         f"all pixels: coarse {sums['coarse'] / counted * 1e3:.2f}, refined "
         f"{sums['final'] / counted * 1e3:.2f}, ideal coarse {sums['ideal'] / counted * 1e3:.2f}"
@@ -82,6 +87,8 @@ def split(out, true_pha: torch.Tensor, mask: np.ndarray) -> dict[str, float]:
         "ideal": np.abs(ideal - true)[mask].sum(),
     }
     for name, region in regions(true).items():
+        sums[f"{name} ideal"] = np.abs(ideal - true)[mask & region].sum()
+        sums[f"{name} coarse"] = np.abs(coarse - true)[mask & region].sum()
         for where, place in (("refined", refined), ("left", ~refined)):
             sel = mask & region & place
             sums[f"{name} {where} pixels"] = sel.sum()
