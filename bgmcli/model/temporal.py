@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
+GATE_COLOURS = ("rgb", "luma-chroma")  # what the plate gate reads the match on
+
 
 @dataclass(frozen=True, kw_only=True)
 class TemporalSettings:
@@ -24,7 +26,10 @@ class TemporalSettings:
     the change of D (box-averaged over `radius`, largest channel; scale `change_sigma`) and of
     the alpha difference (scale `alpha_sigma`), so moving edges keep their own matte.
     `plate_gate`: before filtering, a low alpha (scale `gate_alpha`) is driven toward 0 where
-    the frame matches its plate within `gate_noise` times the frame's noise (plate_gate)."""
+    the frame matches its plate within the frame's noise (plate_gate), read on `gate_colour`:
+    "rgb", the largest channel of D at each pixel, within `gate_noise` noise levels; or
+    "luma-chroma", the Rec.709 luma of D at each pixel within `gate_luma_noise` levels and its
+    chroma on 2x2 blocks (as 4:2:0 video carries it) within `gate_chroma_noise` levels."""
 
     ahead: int = 1
     past_weight: float = 3.0
@@ -36,6 +41,13 @@ class TemporalSettings:
     gate_noise: float = 5.0
     gate_alpha: float = 0.5
     gate_radius: int = 0
+    gate_colour: str = "rgb"
+    gate_luma_noise: float = 15.0
+    gate_chroma_noise: float = 7.0
+
+    def __post_init__(self):
+        if self.gate_colour not in GATE_COLOURS:
+            raise ValueError(f"gate_colour must be one of {GATE_COLOURS}, not {self.gate_colour!r}")
 
     def live(self) -> TemporalSettings:
         """The same filter looking back only, the past keeping its share of the weight (with
@@ -71,18 +83,45 @@ GATE_STRIDE = 7  # the noise is read on every 7th pixel: a quarter-million value
 
 def plate_gate(pha: torch.Tensor, d: torch.Tensor, settings: TemporalSettings) -> torch.Tensor:
     """`pha` (B, 1, H, W) with its low values driven toward 0 where the plate difference `d`
-    (B, 3, H, W; box-averaged over `gate_radius`, signed, per channel; largest channel) is within
-    the frame's noise: the model's halo over background that shows as it is. A soft weight, not
-    a threshold; the noise is the quietest quarter of |D| over the frame (the background,
-    however large the subject). A veil within a few noise levels of the plate's colour loses
-    part of its alpha, the more the lower it is."""
+    (B, 3, H, W; box-averaged over `gate_radius`, signed) is within the frame's noise in every
+    measure of `settings.gate_colour`: the model's halo over background that shows as it is.
+    A soft weight, not a threshold. A veil within a few noise levels of the plate's colour
+    loses part of its alpha, the more the lower it is."""
     # float32: a half-precision run's quantile and exponentials lose the small values here
-    level = box_mean(d.float(), settings.gate_radius).abs().amax(dim=1, keepdim=True)
-    sample = level.flatten(1)[:, ::GATE_STRIDE]
-    noise = sample.kthvalue(max(1, sample.shape[1] // 4), dim=1).values.clamp(min=GATE_NOISE_FLOOR)
-    match = torch.exp(-((level / (settings.gate_noise * noise[:, None, None, None])) ** 2))
+    d = box_mean(d.float(), settings.gate_radius)
+    mismatch = sum(
+        (level / (multiple * frame_noise(level))) ** 2
+        for level, multiple in gate_levels(d, settings)
+    )
     low = torch.exp(-((pha.float() / settings.gate_alpha) ** 2))
-    return (pha * (1 - match * low)).to(pha.dtype)
+    return (pha * (1 - torch.exp(-mismatch) * low)).to(pha.dtype)
+
+
+REC709_LUMA = (0.2126, 0.7152, 0.0722)
+
+
+def gate_levels(d: torch.Tensor, settings: TemporalSettings) -> list[tuple[torch.Tensor, float]]:
+    """The measures of how far a frame is from its plate (each (B, 1, H, W), magnitudes) with
+    the noise multiple each is judged by: the largest channel of D; or its luma at each pixel
+    and its chroma (the larger of Cb, Cr) averaged over the 2x2 blocks of 4:2:0 video, which
+    carries chroma at half resolution: at full resolution a codec's chroma of the subject
+    spills a pixel or two onto background that otherwise matches."""
+    if settings.gate_colour == "rgb":
+        return [(d.abs().amax(dim=1, keepdim=True), settings.gate_noise)]
+    luma = sum(weight * d[:, i : i + 1] for i, weight in enumerate(REC709_LUMA))
+    cb, cr = (d[:, 2:3] - luma) / 1.8556, (d[:, 0:1] - luma) / 1.5748  # Rec.709
+    chroma = _half(torch.cat([cb, cr], dim=1)).abs().amax(dim=1, keepdim=True)
+    h, w = d.shape[-2:]
+    chroma = chroma.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)[..., :h, :w]
+    return [(luma.abs(), settings.gate_luma_noise), (chroma, settings.gate_chroma_noise)]
+
+
+def frame_noise(level: torch.Tensor) -> torch.Tensor:
+    """(B, 1, 1, 1): the frame's noise in `level`: its 25th percentile (the quietest quarter is
+    background, however large the subject), at least GATE_NOISE_FLOOR."""
+    sample = level.flatten(1)[:, ::GATE_STRIDE]
+    noise = sample.kthvalue(max(1, sample.shape[1] // 4), dim=1).values
+    return noise.clamp(min=GATE_NOISE_FLOOR)[:, None, None, None]
 
 
 def _half(x: torch.Tensor) -> torch.Tensor:
