@@ -137,8 +137,8 @@ def test_the_luma_chroma_gate_clears_a_one_pixel_chroma_fringe_beside_a_subject(
     assert plate_gate(pha, d, LUMA_CHROMA)[..., 8:28, 32:48].min() > 0.99  # the subject stays
 
 
-def test_the_luma_chroma_gate_keeps_a_one_pixel_strand_that_differs_in_luma():
-    d, pha, column = _beside_a_subject(6, (0.12, 0.12, 0.12))  # grey: the chroma unchanged
+def test_the_luma_chroma_gate_keeps_alpha_where_one_pixel_differs_in_luma():
+    d, pha, column = _beside_a_subject(6, (0.12, 0.12, 0.12))  # grey: luma only, read per pixel
     assert plate_gate(pha, d, LUMA_CHROMA)[column].mean() > 0.9 * 0.06
 
 
