@@ -5,6 +5,7 @@ as H.264 and decoded, the plate aligned as `bgm matte --align auto` aligns it.
 
     python benchmarks/temporal_filter.py [--frames 48] [--size 640x360] [--threads 1]
         [--photos ../shared/eval/alphamatting-lowres] [--workdir /tmp/bgm-temporal] [--json F]
+        [--gate NOISE,ALPHA,RADIUS] [--gate-colour rgb|luma-chroma] [--gate-luma-chroma L,C]
 
 Figures per clip and method: MAD x1e3, dtSSD (bgmcli.metrics.dtssd: the whole frame's sum), the
 still-area flicker x1e3 (mean |alpha change| where neither the true alpha nor the true plate
@@ -41,7 +42,12 @@ from bgmcli.loading import load_model
 from bgmcli.metrics import dtssd, fgr_l1
 from bgmcli.model.difference_key import DifferenceKey, fit_thresholds
 from bgmcli.model.frame_size import parse_resolution
-from bgmcli.model.temporal import FlickerMeter, TemporalFilter, TemporalSettings
+from bgmcli.model.temporal import (
+    GATE_COLOURS,
+    FlickerMeter,
+    TemporalFilter,
+    TemporalSettings,
+)
 
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "alphamatting-lowres"
 CLIPS = (("synthetic", "static"), ("synthetic", "handheld"), ("photo", "static"),
@@ -66,12 +72,21 @@ def main() -> None:
         metavar="NOISE,ALPHA,RADIUS",
         help="the plate gate's gate_noise, gate_alpha, gate_radius (default: TemporalSettings')",
     )
+    parser.add_argument(
+        "--gate-colour",
+        choices=GATE_COLOURS,
+        default=None,
+        help="what the gate reads the match on (default: TemporalSettings')",
+    )
+    parser.add_argument(
+        "--gate-luma-chroma",
+        default=None,
+        metavar="LUMA,CHROMA",
+        help="with --gate-colour luma-chroma: the noise multiples of luma and of chroma",
+    )
     args = parser.parse_args()
-    gated = TemporalSettings()
-    if args.gate:
-        noise, alpha, radius = args.gate.split(",")
-        gated = replace(gated, gate_noise=float(noise), gate_alpha=float(alpha),
-                        gate_radius=int(radius))  # fmt: skip
+    gated = gate_settings(args)
+    print(f"gated rows: {gated}")
     torch.set_num_threads(args.threads)
     width, height = parse_resolution(args.size)
     model = load_model(args.checkpoint, device="cpu")
@@ -91,6 +106,21 @@ def main() -> None:
         print_table(results[-1])
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
+
+
+def gate_settings(args: argparse.Namespace) -> TemporalSettings:
+    """The settings of the gated rows: TemporalSettings' own, with what the options change."""
+    gated = TemporalSettings()
+    if args.gate:
+        noise, alpha, radius = args.gate.split(",")
+        gated = replace(gated, gate_noise=float(noise), gate_alpha=float(alpha),
+                        gate_radius=int(radius))  # fmt: skip
+    if args.gate_colour:
+        gated = replace(gated, gate_colour=args.gate_colour)
+    if args.gate_luma_chroma:
+        luma, chroma = args.gate_luma_chroma.split(",")
+        gated = replace(gated, gate_luma_noise=float(luma), gate_chroma_noise=float(chroma))
+    return gated
 
 
 def model_digest(checkpoint: str | None) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
+GATE_COLOURS = ("rgb", "luma-chroma")  # what the plate gate reads the match on
+
 
 @dataclass(frozen=True, kw_only=True)
 class TemporalSettings:
@@ -24,7 +26,10 @@ class TemporalSettings:
     the change of D (box-averaged over `radius`, largest channel; scale `change_sigma`) and of
     the alpha difference (scale `alpha_sigma`), so moving edges keep their own matte.
     `plate_gate`: before filtering, a low alpha (scale `gate_alpha`) is driven toward 0 where
-    the frame matches its plate within `gate_noise` times the frame's noise (plate_gate)."""
+    the frame matches its plate within the frame's noise (plate_gate), read on `gate_colour`:
+    "rgb", the largest channel of D at each pixel, within `gate_noise` noise levels; or
+    "luma-chroma", the Rec.709 luma of D at each pixel within `gate_luma_noise` levels and its
+    chroma on 2x2 blocks (as 4:2:0 video carries it) within `gate_chroma_noise` levels."""
 
     ahead: int = 1
     past_weight: float = 3.0
@@ -36,6 +41,13 @@ class TemporalSettings:
     gate_noise: float = 5.0
     gate_alpha: float = 0.5
     gate_radius: int = 0
+    gate_colour: str = "rgb"
+    gate_luma_noise: float = 15.0
+    gate_chroma_noise: float = 7.0
+
+    def __post_init__(self):
+        if self.gate_colour not in GATE_COLOURS:
+            raise ValueError(f"gate_colour must be one of {GATE_COLOURS}, not {self.gate_colour!r}")
 
     def live(self) -> TemporalSettings:
         """The same filter looking back only, the past keeping its share of the weight (with
@@ -71,22 +83,59 @@ GATE_STRIDE = 7  # the noise is read on every 7th pixel: a quarter-million value
 
 def plate_gate(pha: torch.Tensor, d: torch.Tensor, settings: TemporalSettings) -> torch.Tensor:
     """`pha` (B, 1, H, W) with its low values driven toward 0 where the plate difference `d`
-    (B, 3, H, W; box-averaged over `gate_radius`, signed, per channel; largest channel) is within
-    the frame's noise: the model's halo over background that shows as it is. A soft weight, not
-    a threshold; the noise is the quietest quarter of |D| over the frame (the background,
-    however large the subject). A veil within a few noise levels of the plate's colour loses
-    part of its alpha, the more the lower it is."""
+    (B, 3, H, W; box-averaged over `gate_radius`, signed) is within the frame's noise in every
+    measure of `settings.gate_colour`: the model's halo over background that shows as it is.
+    A soft weight, not a threshold. A veil within a few noise levels of the plate's colour
+    loses part of its alpha, the more the lower it is."""
     # float32: a half-precision run's quantile and exponentials lose the small values here
-    level = box_mean(d.float(), settings.gate_radius).abs().amax(dim=1, keepdim=True)
-    sample = level.flatten(1)[:, ::GATE_STRIDE]
-    noise = sample.kthvalue(max(1, sample.shape[1] // 4), dim=1).values.clamp(min=GATE_NOISE_FLOOR)
-    match = torch.exp(-((level / (settings.gate_noise * noise[:, None, None, None])) ** 2))
+    mismatch = gate_mismatch(box_mean(d.float(), settings.gate_radius), settings)
     low = torch.exp(-((pha.float() / settings.gate_alpha) ** 2))
-    return (pha * (1 - match * low)).to(pha.dtype)
+    return (pha * (1 - torch.exp(-mismatch) * low)).to(pha.dtype)
+
+
+REC709_LUMA = (0.2126, 0.7152, 0.0722)
+
+
+def gate_mismatch(d: torch.Tensor, settings: TemporalSettings) -> torch.Tensor:
+    """(B, 1, H, W): how far the frame is from its plate, squared multiples of the allowed noise
+    summed over the measures: the largest channel of D; or its luma at each pixel and its
+    chroma (the larger of Cb, Cr) on the 2x2 blocks of 4:2:0 video, which carries chroma at
+    half resolution: per pixel, a codec's chroma of the subject spills a pixel or two onto
+    background that otherwise matches."""
+    if settings.gate_colour == "rgb":
+        return _in_noise(d.abs().amax(dim=1, keepdim=True), settings.gate_noise)
+    luma = _in_noise(_luma(d).abs(), settings.gate_luma_noise)
+    blocks = _half(d)  # chroma is linear in RGB: that of the blocks' mean is the blocks' mean
+    cb = (blocks[:, 2:3] - _luma(blocks)) / 1.8556  # Rec.709
+    cr = (blocks[:, 0:1] - _luma(blocks)) / 1.5748
+    chroma = _in_noise(torch.maximum(cb.abs(), cr.abs()), settings.gate_chroma_noise)
+    h, w = d.shape[-2:]
+    return luma + F.interpolate(chroma, scale_factor=2.0, mode="nearest")[..., :h, :w]
+
+
+def _luma(rgb: torch.Tensor) -> torch.Tensor:
+    return sum(weight * rgb[:, i : i + 1] for i, weight in enumerate(REC709_LUMA))
+
+
+def _in_noise(level: torch.Tensor, multiple: float) -> torch.Tensor:
+    return (level / (multiple * frame_noise(level))) ** 2
+
+
+def frame_noise(level: torch.Tensor) -> torch.Tensor:
+    """(B, 1, 1, 1): the frame's noise in `level`: its 25th percentile (the quietest quarter is
+    background, however large the subject), at least GATE_NOISE_FLOOR."""
+    sample = level.flatten(1)[:, ::GATE_STRIDE]
+    noise = sample.kthvalue(max(1, sample.shape[1] // 4), dim=1).values
+    return noise.clamp(min=GATE_NOISE_FLOOR)[:, None, None, None]
 
 
 def _half(x: torch.Tensor) -> torch.Tensor:
-    return F.avg_pool2d(x, 2, ceil_mode=True)
+    """The mean of each 2x2 block (an odd last row or column: of its own pixels), as
+    avg_pool2d(x, 2, ceil_mode=True) gives it; strided sums: on a CPU several times faster."""
+    h, w = x.shape[-2:]
+    if h % 2 or w % 2:
+        x = F.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
+    return (x[..., ::2, ::2] + x[..., 1::2, ::2] + x[..., ::2, 1::2] + x[..., 1::2, 1::2]) / 4
 
 
 @dataclass

@@ -4,6 +4,7 @@ still, a hand-held camera's shake included."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from bgmcli.model.temporal import FlickerMeter, TemporalFilter, TemporalSettings, plate_gate
@@ -110,6 +111,40 @@ def test_the_plate_gate_keeps_a_strand_and_a_veil_that_show_over_the_plate():
         frame[area] = alpha * over + (1 - alpha) * src[area]
         pha[area] = alpha
         assert plate_gate(pha, frame - bgr, settings)[area].mean() > 0.95 * alpha, alpha
+
+
+LUMA_CHROMA = TemporalSettings(gate_colour="luma-chroma")
+
+
+def _beside_a_subject(seed: int, shift: tuple[float, float, float]):
+    """A noisy wall, a saturated subject from column 32 on, and the column just before it
+    shifted by `shift` (RGB) over the plate, with a halo's alpha 0.06: (frame - plate, alpha,
+    the column)."""
+    src, bgr = _noisy_wall(seed)
+    column, subject = (..., slice(8, 28), slice(31, 32)), (..., slice(8, 28), slice(32, 48))
+    src[subject] = torch.tensor([0.9, 0.2, 0.1]).view(1, 3, 1, 1)
+    src[column] += torch.tensor(shift).view(1, 3, 1, 1)
+    pha = torch.zeros(1, 1, H, W)
+    pha[subject], pha[column] = 1.0, 0.06
+    return src - bgr, pha, column
+
+
+def test_the_luma_chroma_gate_clears_a_one_pixel_chroma_fringe_beside_a_subject():
+    red = 1.5748 * 0.03  # Cr up by 0.03 with the luma unchanged: what 4:2:0 spills over an edge
+    d, pha, column = _beside_a_subject(5, (red, -0.2126 * red / 0.7152, 0.0))
+    assert plate_gate(pha, d, LUMA_CHROMA)[column].mean() < 0.35 * 0.06
+    assert plate_gate(pha, d, TemporalSettings())[column].mean() > 0.45 * 0.06  # rgb: kept
+    assert plate_gate(pha, d, LUMA_CHROMA)[..., 8:28, 32:48].min() > 0.99  # the subject stays
+
+
+def test_the_luma_chroma_gate_keeps_alpha_where_one_pixel_differs_in_luma():
+    d, pha, column = _beside_a_subject(6, (0.12, 0.12, 0.12))  # grey: luma only, read per pixel
+    assert plate_gate(pha, d, LUMA_CHROMA)[column].mean() > 0.9 * 0.06
+
+
+def test_gate_colour_is_checked():
+    with pytest.raises(ValueError, match="gate_colour"):
+        TemporalSettings(gate_colour="yuv")
 
 
 def test_the_plate_gate_of_a_half_precision_run_is_the_same():
