@@ -38,7 +38,7 @@ class TemporalSettings:
     alpha_sigma: float = 0.3
     radius: int = 1
     plate_gate: bool = True
-    gate_noise: float = 5.0
+    gate_noise: float = 4.0
     gate_alpha: float = 0.5
     gate_radius: int = 0
     gate_colour: str = "rgb"
@@ -51,9 +51,16 @@ class TemporalSettings:
 
     def live(self) -> TemporalSettings:
         """The same filter looking back only, the past keeping its share of the weight (with
-        the offline weight on it, the matte lagged: MAD rose by 2-4% on moving clips)."""
+        the offline weight on it, the matte lagged: MAD rose by 2-4% on moving clips), and the
+        plate gate narrower: what it cuts from a moving strand is not averaged with the next
+        frame, and at the offline width it put the moving-edge error above per-frame's
+        (docs/temporal.md)."""
         past = self.past_weight / (1 + self.next_weight)
-        return replace(self, ahead=0, next_weight=0.0, past_weight=past)
+        return replace(self, ahead=0, next_weight=0.0, past_weight=past,
+                       gate_noise=self.gate_noise * LIVE_GATE_SHARE)  # fmt: skip
+
+
+LIVE_GATE_SHARE = 0.75  # the live gate's noise multiple, as a share of the offline one
 
 
 STILL_CHANGE = 3 / 255  # the box-averaged change of D below which a pixel "does not change"

@@ -162,7 +162,12 @@ def test_the_filter_gates_only_when_asked():
     ((pha, _, _),) = TemporalFilter(plain).push(src, bgr, halo, src)
     assert torch.equal(pha, halo)
     ((pha, _, _),) = TemporalFilter(TemporalSettings().live()).push(src, bgr, halo, src)
-    assert pha.mean() < 0.01
+    assert pha.mean() < 0.3 * 0.06  # most of a halo over a wall that matches its plate is gone
+
+
+def test_the_live_gate_is_narrower_than_the_offline_one():
+    offline = TemporalSettings()
+    assert offline.live().gate_noise < offline.gate_noise
 
 
 def test_the_flicker_meter_counts_only_where_the_input_holds_still():
