@@ -6,7 +6,8 @@ area and upsampled the same way), split by true alpha, on the held-out synthetic
         [--in-register]
 
 Partial alpha is split in two: fine (strands and outlines: partial pixels within BROAD_RADIUS
-of a pixel that is not partial) and broad (veils: partial areas wider than that). Per region
+of a pixel that is not partial) and broad (partial areas wider than that: veils, and the
+edges and strands that motion blur spreads wider). Per region
 (transparent, fine, broad, opaque): the model's MAD, the ideal's, their ratio, and the model's
 mean signed error there (above 0: too opaque). Then the frames
 where strands carry most of the error (fine partial pixels hold over half of the model's coarse
