@@ -118,8 +118,9 @@ def main() -> None:
     partial = holding_most(frames, ("fine", "broad"))
     ratio = ratio_over(strands)
     result["strand_frames"] = {"count": len(strands), "ratio": ratio}
-    result["partial_frames"] = {"count": len(partial), "ratio": ratio_over(partial), "regions": {}}
     ours, ideal = (sum(f[k][i] for f in partial for k in REGIONS) for i in (0, 1))
+    result["partial_frames"] = {"count": len(partial), "ratio": ours / max(ideal, 1e-12),
+                                "regions": {}}  # fmt: skip
     for name in REGIONS:  # where the partial frames' gap lies
         ours_r = sum(f[name][0] for f in partial) / max(ours, 1e-12)
         ideal_r = sum(f[name][1] for f in partial) / max(ideal, 1e-12)

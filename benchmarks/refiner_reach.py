@@ -64,7 +64,8 @@ def main() -> None:
     print("| true alpha | coarse upsampled | ideal coarse | coarse / ideal |")
     print("|---|---|---|---|")
     for name in REGIONS:
-        coarse, ideal = sums[f"{name} coarse"] / counted, sums[f"{name} ideal"] / counted
+        coarse = sum(sums[f"{name} {where} coarse"] for where in ("refined", "left")) / counted
+        ideal = sums[f"{name} ideal"] / counted
         print(f"| {name} | {coarse * 1e3:.2f} | {ideal * 1e3:.2f} | {coarse / ideal:.2f} |")
     print(
         f"all pixels: coarse {sums['coarse'] / counted * 1e3:.2f}, refined "
@@ -88,7 +89,6 @@ def split(out, true_pha: torch.Tensor, mask: np.ndarray) -> dict[str, float]:
     }
     for name, region in regions(true).items():
         sums[f"{name} ideal"] = np.abs(ideal - true)[mask & region].sum()
-        sums[f"{name} coarse"] = np.abs(coarse - true)[mask & region].sum()
         for where, place in (("refined", refined), ("left", ~refined)):
             sel = mask & region & place
             sums[f"{name} {where} pixels"] = sel.sum()

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 GATE_COLOURS = ("rgb", "luma-chroma")  # what the plate gate reads the match on
+LIVE_GATE_SHARE = 0.75  # the live RGB gate's noise multiple, as a share of the offline one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,15 +53,12 @@ class TemporalSettings:
     def live(self) -> TemporalSettings:
         """The same filter looking back only, the past keeping its share of the weight (with
         the offline weight on it, the matte lagged: MAD rose by 2-4% on moving clips), and the
-        plate gate narrower: what it cuts from a moving strand is not averaged with the next
-        frame, and at the offline width it put the moving-edge error above per-frame's
-        (docs/temporal.md)."""
+        RGB plate gate narrower (the luma-chroma option's was not measured live): what it cuts
+        from a moving strand is not averaged with the next frame, and at the offline width it
+        put the moving-edge error above per-frame's (docs/temporal.md)."""
         past = self.past_weight / (1 + self.next_weight)
         return replace(self, ahead=0, next_weight=0.0, past_weight=past,
                        gate_noise=self.gate_noise * LIVE_GATE_SHARE)  # fmt: skip
-
-
-LIVE_GATE_SHARE = 0.75  # the live gate's noise multiple, as a share of the offline one
 
 
 STILL_CHANGE = 3 / 255  # the box-averaged change of D below which a pixel "does not change"
@@ -113,8 +111,9 @@ def gate_mismatch(d: torch.Tensor, settings: TemporalSettings) -> torch.Tensor:
         return _in_noise(d.abs().amax(dim=1, keepdim=True), settings.gate_noise)
     luma = _in_noise(_luma(d).abs(), settings.gate_luma_noise)
     blocks = _half(d)  # chroma is linear in RGB: that of the blocks' mean is the blocks' mean
-    cb = (blocks[:, 2:3] - _luma(blocks)) / 1.8556  # Rec.709
-    cr = (blocks[:, 0:1] - _luma(blocks)) / 1.5748
+    blocks_luma = _luma(blocks)
+    cb = (blocks[:, 2:3] - blocks_luma) / 1.8556  # Rec.709
+    cr = (blocks[:, 0:1] - blocks_luma) / 1.5748
     chroma = _in_noise(torch.maximum(cb.abs(), cr.abs()), settings.gate_chroma_noise)
     h, w = d.shape[-2:]
     return luma + F.interpolate(chroma, scale_factor=2.0, mode="nearest")[..., :h, :w]
